@@ -1,0 +1,31 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The whole build: dependencies, Debian's source, overlay + patches,
+# configure, ninja.  Incremental; compiles through ccache.
+#
+# usage: build.sh [NINJA TARGETS...]
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${VFIO_DISPLAY_BUILD:-$top/build}
+
+"$top/scripts/deps.sh"
+pristine=$("$top/scripts/fetch-source.sh")
+debver=$(cat "$(dirname "$pristine")/version")
+
+mkdir -p "$out"
+echo "$debver" > "$out/debian-version"
+echo "build: QEMU source package qemu $debver" >&2
+
+# ccache through its compiler links; paths relative to the build directory
+# so that every clone of the repository shares one cache.
+export PATH=/usr/lib/ccache:$PATH
+export CCACHE_BASEDIR=$out
+export CCACHE_NOHASHDIR=1
+
+"$top/scripts/overlay.sh" "$pristine" "$out/src"
+"$top/scripts/configure.sh" "$out/src" "$out/qemu" "$debver"
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(qemu-system-x86_64 tests/qtest/vfio-display-test)
+ninja -C "$out/qemu" "${targets[@]}"

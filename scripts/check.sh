@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The test command: builds everything (dependencies included), runs every
+# suite in TAP and ends with the line "N passed, N failed".
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${VFIO_DISPLAY_BUILD:-$top/build}
+logs=$out/test-logs
+passed=0
+failed=0
+
+# run_suite NAME COMMAND...: echo its TAP, count ok / not ok lines
+run_suite() {
+    local name=$1 line
+    shift
+    echo "== suite: $name"
+    while IFS= read -r line; do
+        echo "$line"
+        case "$line" in
+        "not ok"*) failed=$((failed + 1)) ;;
+        "ok "*) passed=$((passed + 1)) ;;
+        "# exit status "*)
+            # a suite that dies outside a test case counts as one failure
+            if [ "${line#\# exit status }" != 0 ]; then
+                echo "not ok - suite $name exited with ${line#\# exit status }"
+                failed=$((failed + 1))
+            fi ;;
+        esac
+    done < <("$@" 2> "$logs/$name.stderr"; echo "# exit status $?")
+}
+
+mkdir -p "$logs"
+echo "== build"
+if ! "$top/scripts/build.sh" > "$logs/build.log" 2>&1; then
+    tail -40 "$logs/build.log"
+    echo "build FAILED (log: $logs/build.log)"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+echo "QEMU source: qemu $(cat "$out/debian-version") (Debian, trixie)"
+
+run_suite build "$top/scripts/test-build.sh"
+run_suite qtest env QTEST_QEMU_BINARY="$out/qemu/qemu-system-x86_64" \
+    "$out/qemu/tests/qtest/vfio-display-test" --tap -k
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,146 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Tests of the build machinery (TAP): the Debian version is recorded, the
+# overlay and patches/series took effect in the built tree, the pristine
+# tree stays untouched, and a rebuild after a change redoes only that change.
+#
+# usage: test-build.sh   (after scripts/build.sh)
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${VFIO_DISPLAY_BUILD:-$top/build}
+src=$out/src
+bld=$out/qemu
+qemu=$bld/qemu-system-x86_64
+pristine=$("$top/scripts/fetch-source.sh" 2>/dev/null)
+OVERLAY_DIRS="configs docs hw include tests ui"
+n=0
+
+tap() {      # tap NAME COMMAND...
+    local name=$1
+    shift
+    n=$((n + 1))
+    if "$@" > "$out/test-build.$n.log" 2>&1; then
+        echo "ok $n - $name"
+    else
+        echo "not ok $n - $name"
+        sed 's/^/# /' "$out/test-build.$n.log" | tail -20
+    fi
+}
+
+overlay_files() {
+    (cd "$top" && for d in $OVERLAY_DIRS; do
+        [ -d "$d" ] && find "$d" -type f
+    done)
+}
+
+patches() {
+    sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$top/patches/series" | cut -d' ' -f1
+}
+
+t_version_recorded() {
+    v=$(cat "$out/debian-version")
+    echo "recorded: $v"
+    [[ $v =~ ^1:10\.0\.[0-9]+ ]] &&
+    [ "$v" = "$(cat "$(dirname "$pristine")/version")" ] &&
+    "$qemu" --version | tee /dev/stderr | grep -qF "(Debian $v, vfio-display overlay)"
+}
+
+t_overlay_in_tree() {
+    local f bad=0
+    while read -r f; do
+        cmp "$top/$f" "$src/$f" || bad=1
+    done < <(overlay_files)
+    return $bad
+}
+
+t_patches_applied() {
+    local p bad=0
+    for p in $(patches); do
+        patch -d "$src" -p1 -R --dry-run -s -f -i "$top/patches/$p" ||
+            { echo "not applied: $p"; bad=1; }
+    done
+    return $bad
+}
+
+t_pristine_untouched() {
+    local p bad=0
+    [ -z "$(find "$pristine" -perm -u+w -type f -print -quit)" ] ||
+        { echo "pristine tree is writable"; bad=1; }
+    for p in $(patches); do
+        patch -d "$pristine" -p1 --dry-run -s -f -i "$top/patches/$p" >/dev/null ||
+            { echo "pristine already carries $p"; bad=1; }
+    done
+    [ ! -e "$pristine/tests/qtest/vfio-display-test.c" ] || bad=1
+    return $bad
+}
+
+# A second overlay with nothing changed rewrites nothing and leaves ninja idle.
+t_noop_rebuild() {
+    local mark=$out/.mark
+    touch "$mark"
+    sleep 1
+    "$top/scripts/overlay.sh" "$pristine" "$src" || return 1
+    newer=$(find "$src" -newer "$mark" -type f | wc -l)
+    echo "files rewritten: $newer"
+    [ "$newer" -eq 0 ] || return 1
+    ninja -C "$bld" -n qemu-system-x86_64 tests/qtest/vfio-display-test |
+        tee /dev/stderr | grep -q "no work to do"
+}
+
+# One changed overlay file: only it is rewritten, and ninja plans to rebuild
+# the qtest alone, not the emulator.
+t_one_change_rebuild() {
+    local copy mark=$out/.mark plan ok=0
+    copy=$(mktemp -d)
+    for d in $OVERLAY_DIRS; do
+        [ -d "$top/$d" ] && cp -a "$top/$d" "$copy/"
+    done
+    cp -a "$top/patches" "$copy/"
+    echo "/* changed by test-build.sh */" >> "$copy/tests/qtest/vfio-display-test.c"
+    touch "$mark"
+    sleep 1
+    VFIO_DISPLAY_TOP=$copy "$top/scripts/overlay.sh" "$pristine" "$src" || ok=1
+    find "$src" -newer "$mark" -type f | tee /dev/stderr > "$copy/newer"
+    [ "$(cat "$copy/newer")" = "$src/tests/qtest/vfio-display-test.c" ] || ok=1
+    plan=$(ninja -C "$bld" -n qemu-system-x86_64 tests/qtest/vfio-display-test)
+    echo "$plan"
+    echo "$plan" | grep -q "vfio-display-test.c.o" || ok=1
+    ! echo "$plan" | grep -q "Linking target qemu-system-x86_64" || ok=1
+    [ "$(echo "$plan" | grep -c '^\[')" -le 2 ] || ok=1
+    # put the real file back (one compile of the qtest on the next build)
+    "$top/scripts/overlay.sh" "$pristine" "$src" || ok=1
+    cmp "$top/tests/qtest/vfio-display-test.c" "$src/tests/qtest/vfio-display-test.c" || ok=1
+    rm -rf "$copy"
+    return $ok
+}
+
+# A patch that no longer applies stops the overlay with the patch's name.
+t_bad_patch_fails() {
+    local copy log ok=0
+    copy=$(mktemp -d)
+    mkdir "$copy/patches"
+    cat > "$copy/patches/bad.patch" <<'PATCH'
+--- a/VERSION
++++ b/VERSION
+@@ -1 +1 @@
+-0.0.0
++0.0.1
+PATCH
+    echo bad.patch > "$copy/patches/series"
+    log=$(VFIO_DISPLAY_TOP=$copy "$top/scripts/overlay.sh" "$pristine" "$copy/src" 2>&1) && ok=1
+    echo "$log"
+    echo "$log" | grep -q "FAILED to apply patches/bad.patch" || ok=1
+    [ ! -e "$copy/src/VERSION" ] || ok=1
+    rm -rf "$copy" "$copy/src.stage"
+    return $ok
+}
+
+tap "debian-version-recorded" t_version_recorded
+tap "overlay-files-in-tree" t_overlay_in_tree
+tap "patches-applied" t_patches_applied
+tap "pristine-untouched" t_pristine_untouched
+tap "noop-rebuild" t_noop_rebuild
+tap "one-change-rebuild" t_one_change_rebuild
+tap "bad-patch-fails" t_bad_patch_fails
+echo "1..$n"
