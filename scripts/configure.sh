@@ -12,6 +12,8 @@ build=$2
 debver=$3
 
 opts=(
+    --prefix=/usr
+    --firmwarepath=/usr/share/qemu:/usr/share/seabios
     --target-list=x86_64-softmmu
     --without-default-features
     --without-default-devices

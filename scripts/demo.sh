@@ -19,7 +19,7 @@ echo "demo: building QEMU (first run: a few minutes)"
 qemu=$out/qemu/qemu-system-x86_64
 "$qemu" --version | head -1
 
-cmd=("$qemu" -L /usr/share/seabios -M q35 -nodefaults -display none
+cmd=("$qemu" -M q35 -nodefaults -display none
      -device "vfio-pci,sysfsdev=$mdev,display=on")
 echo "demo: ${cmd[*]}"
 err=$("${cmd[@]}" 2>&1 < /dev/null)

@@ -16,7 +16,7 @@
 /* The binary answers QMP and reports the Debian source version it came from */
 static void test_build_qmp(void)
 {
-    QTestState *qts = qtest_init("-M q35");
+    QTestState *qts = qtest_init("-M q35 -nodefaults");
     QDict *rsp, *ret;
     const char *package;
 
@@ -69,7 +69,7 @@ static void test_build_devices(void)
     static const char *const absent[] = {
         "e1000", "VGA", "isa-debugcon", "virtio-gpu-pci",
     };
-    QTestState *qts = qtest_init("-M q35");
+    QTestState *qts = qtest_init("-M q35 -nodefaults");
     QDict *rsp;
     QList *types;
     size_t i;
@@ -94,7 +94,7 @@ static void test_build_devices(void)
 static void test_realize_missing_hotplug(gconstpointer data)
 {
     const char *driver = data;
-    QTestState *qts = qtest_init("-M q35 -device pcie-root-port,id=rp0");
+    QTestState *qts = qtest_init("-M q35 -nodefaults -device pcie-root-port,id=rp0");
     QDict *rsp, *err;
     const char *desc;
 
