@@ -149,7 +149,16 @@ PATCH
     return $ok
 }
 
+# A series that trixie does not offer fails with a clear message.
+t_missing_series_fails() {
+    local log
+    log=$(QEMU_SERIES=9.9 "$top/scripts/fetch-source.sh" 2>&1) && return 1
+    echo "$log"
+    echo "$log" | grep -q "no QEMU 9.9.x source package is offered"
+}
+
 tap "debian-version-recorded" t_version_recorded
+tap "missing-series-fails" t_missing_series_fails
 tap "overlay-files-in-tree" t_overlay_in_tree
 tap "patches-applied" t_patches_applied
 tap "pristine-untouched" t_pristine_untouched
