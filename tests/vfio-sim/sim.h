@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vfio-sim: a userspace model of the kernel's VFIO + mdev display ABI.
+ * This header joins the thin interposer (shim.c), the kernel's VFIO core
+ * (core.c) and the vendor driver models (model-*.c).
+ */
+#ifndef VFIO_SIM_H
+#define VFIO_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/vfio.h>
+
+#define SIM_PAGE_SIZE 4096u
+#define SIM_MAX_DEVICES 16
+#define SIM_MAX_OPTS 16
+
+/* enum drm_plane_type (include/drm/drm_plane.h), as the uapi uses it */
+#define DRM_PLANE_TYPE_PRIMARY 1
+#define DRM_PLANE_TYPE_CURSOR 2
+
+typedef struct SimDevice SimDevice;
+typedef struct SimFile SimFile;
+
+/* One "key=value" of a device line in the configuration file */
+typedef struct SimOpt {
+    char key[32];
+    char value[96];
+} SimOpt;
+
+/*
+ * A vendor driver model.  Each handler returns >= 0 or -errno, exactly as
+ * the kernel function it follows returns to the VFIO core.
+ */
+typedef struct SimModelOps {
+    const char *name;
+    /* mdev create (the sample's init_dev); *err set on failure */
+    int (*init)(SimDevice *dev, char *err, size_t errlen);
+    /* vfio_device_ops.ioctl: everything but VFIO_DEVICE_FEATURE */
+    long (*ioctl)(SimDevice *dev, unsigned long req, void *arg);
+    /* vfio_device_ops.read / .write at the device fd's offset @pos */
+    ssize_t (*rw)(SimDevice *dev, void *buf, size_t count, uint64_t pos,
+                  bool is_write);
+    /*
+     * vfio_device_ops.mmap: check the request like the driver does and
+     * name the memory that backs it (a memfd and an offset in it).
+     */
+    int (*mmap)(SimDevice *dev, uint64_t offset, size_t len, int flags,
+                int *backing_fd, off_t *backing_off);
+    /* the last device fd was closed (vfio_device_ops.close_device) */
+    void (*close_device)(SimDevice *dev);
+    /* a dma-buf fd of this device was closed (the dma_buf release op) */
+    void (*dmabuf_release)(SimDevice *dev, void *priv);
+} SimModelOps;
+
+struct SimDevice {
+    char uuid[40];
+    int group;
+    const SimModelOps *ops;
+    SimOpt opts[SIM_MAX_OPTS];
+    int nopts;
+    int open_count;          /* device fds open */
+    void *state;             /* the model's */
+};
+
+/* What a dma-buf fd stands for (see README: dma-bufs) */
+typedef struct SimDmabuf {
+    SimDevice *dev;
+    void *priv;              /* the model's buffer */
+    int backing_fd;          /* memfd holding the pages */
+    uint64_t offset;         /* first byte of the buffer in backing_fd */
+    uint64_t size;           /* what lseek(SEEK_END) reports */
+    int cpu_mmap_errno;      /* 0: CPU mmap allowed */
+} SimDmabuf;
+
+/* configuration, devices, sysfs tree (core.c) */
+void sim_init(void);
+const char *sim_root(void);
+SimDevice *sim_device_by_uuid(const char *uuid);
+SimDevice *sim_device_in_group(int group, const char *name);
+bool sim_group_exists(int group);
+const char *sim_opt(SimDevice *dev, const char *key, const char *dflt);
+void sim_log(const char *cat, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int sim_memfd(const char *name, uint64_t size);
+
+/* The kernel's VFIO core on our fds (core.c).  -errno on failure. */
+enum SimFileType {
+    SIM_FILE_CONTAINER,
+    SIM_FILE_GROUP,
+    SIM_FILE_DEVICE,
+    SIM_FILE_DMABUF,
+};
+int sim_open_container(int flags);
+int sim_open_group(int group, int flags);
+SimFile *sim_file(int fd);
+enum SimFileType sim_file_type(SimFile *f);
+long sim_file_ioctl(SimFile *f, unsigned long req, void *arg);
+ssize_t sim_file_rw(SimFile *f, void *buf, size_t count, uint64_t pos,
+                    bool is_write);
+int sim_file_mmap(SimFile *f, uint64_t offset, size_t len, int flags,
+                  bool from_gpu_driver, int *backing_fd, off_t *backing_off);
+off_t sim_file_lseek(SimFile *f, off_t offset, int whence);
+void sim_file_close(int fd);
+
+/*
+ * Export a dma-buf: a new fd that the core tracks as @buf describes.  The
+ * fd is a file of its own on @buf->backing_fd's pages (see README).
+ */
+int sim_dmabuf_fd(const SimDmabuf *buf);
+
+/*
+ * The read/write loop both kernel samples share (mbochs_read, mdpy_read and
+ * their writes): naturally aligned 4, 2 or 1 byte accesses through
+ * @access; any failure returns -EFAULT, whatever was done before it.
+ */
+typedef int (*SimAccessFn)(SimDevice *dev, void *buf, size_t count,
+                           uint64_t pos, bool is_write);
+ssize_t sim_chunked_rw(SimDevice *dev, void *buf, size_t count, uint64_t pos,
+                       bool is_write, SimAccessFn access);
+
+/*
+ * The argsz rule of nearly every VFIO ioctl: read @minsz bytes, fail with
+ * -EINVAL when the caller's argsz is smaller.
+ */
+static inline int sim_check_argsz(const void *arg, size_t minsz)
+{
+    return *(const uint32_t *)arg < minsz ? -22 /* EINVAL */ : 0;
+}
+
+/* counters the models keep for tests (read with vfio-sim's control) */
+void sim_count(SimDevice *dev, const char *what);
+unsigned sim_counter(SimDevice *dev, const char *what);
+
+extern const SimModelOps sim_model_mdpy;
+extern const SimModelOps sim_model_mbochs;
+
+#endif
