@@ -26,6 +26,9 @@ export CCACHE_NOHASHDIR=1
 "$top/scripts/overlay.sh" "$pristine" "$out/src"
 "$top/scripts/configure.sh" "$out/src" "$out/qemu" "$debver"
 
+# the simulator and its raw-ABI tests (plain C, no QEMU)
+make -s -C "$top/tests/vfio-sim" O="$out/vfio-sim"
+
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(qemu-system-x86_64 tests/qtest/vfio-display-test)
 ninja -C "$out/qemu" "${targets[@]}"

@@ -14,9 +14,7 @@ pristine=$1
 src=$2
 stage=$src.stage
 
-# Top-level directories of this repository that hold files at QEMU paths.
-# (scripts/ is our build machinery, not QEMU's scripts/.)
-OVERLAY_DIRS="configs docs hw include tests ui"
+. "$(dirname "$0")/overlay-paths.sh"
 
 log() { echo "overlay: $*" >&2; }
 
@@ -27,15 +25,11 @@ chmod -R u+w "$stage"
 
 # 2. our files replace or add their paths
 n=0
-for d in $OVERLAY_DIRS; do
-    [ -d "$top/$d" ] || continue
-    while IFS= read -r -d '' f; do
-        rel=${f#"$top"/}
-        mkdir -p "$stage/$(dirname "$rel")"
-        cp "$f" "$stage/$rel"
-        n=$((n + 1))
-    done < <(find "$top/$d" -type f -print0)
-done
+while IFS= read -r rel; do
+    mkdir -p "$stage/$(dirname "$rel")"
+    cp "$top/$rel" "$stage/$rel"
+    n=$((n + 1))
+done < <(overlay_files "$top")
 log "$n files laid over"
 
 # 3. patches/series, quilt style, in order; any failure stops the build

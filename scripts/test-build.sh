@@ -13,7 +13,7 @@ src=$out/src
 bld=$out/qemu
 qemu=$bld/qemu-system-x86_64
 pristine=$("$top/scripts/fetch-source.sh" 2>/dev/null)
-OVERLAY_DIRS="configs docs hw include tests ui"
+. "$top/scripts/overlay-paths.sh"
 n=0
 
 tap() {      # tap NAME COMMAND...
@@ -26,12 +26,6 @@ tap() {      # tap NAME COMMAND...
         echo "not ok $n - $name"
         sed 's/^/# /' "$out/test-build.$n.log" | tail -20
     fi
-}
-
-overlay_files() {
-    (cd "$top" && for d in $OVERLAY_DIRS; do
-        [ -d "$d" ] && find "$d" -type f
-    done)
 }
 
 patches() {
@@ -50,7 +44,7 @@ t_overlay_in_tree() {
     local f bad=0
     while read -r f; do
         cmp "$top/$f" "$src/$f" || bad=1
-    done < <(overlay_files)
+    done < <(overlay_files "$top")
     return $bad
 }
 
@@ -73,6 +67,10 @@ t_pristine_untouched() {
     done
     [ ! -e "$pristine/tests/qtest/vfio-display-test.c" ] || bad=1
     return $bad
+}
+
+t_excluded_not_in_tree() {
+    [ ! -e "$src/tests/vfio-sim" ]
 }
 
 # What a real ninja run did: its Compiling / Linking lines.  (ninja -n
@@ -162,6 +160,7 @@ tap "missing-series-fails" t_missing_series_fails
 tap "overlay-files-in-tree" t_overlay_in_tree
 tap "patches-applied" t_patches_applied
 tap "pristine-untouched" t_pristine_untouched
+tap "simulator-not-laid-over" t_excluded_not_in_tree
 tap "noop-rebuild" t_noop_rebuild
 tap "one-change-rebuild" t_one_change_rebuild
 tap "bad-patch-fails" t_bad_patch_fails

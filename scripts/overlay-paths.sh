@@ -1,0 +1,14 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Sourced by overlay.sh and test-build.sh: which files of this repository
+# are laid over QEMU's tree.  scripts/ is our build machinery, not QEMU's
+# scripts/; tests/vfio-sim is a standalone program, not part of QEMU.
+OVERLAY_DIRS="configs docs hw include tests ui"
+OVERLAY_EXCLUDE="tests/vfio-sim"
+
+# overlay_files TOP: the overlay's files, relative to TOP
+overlay_files() {
+    local d
+    (cd "$1" && for d in $OVERLAY_DIRS; do
+        [ -d "$d" ] && find "$d" -type f
+    done) | grep -v -E "^($(echo $OVERLAY_EXCLUDE | tr ' ' '|'))/" || true
+}
