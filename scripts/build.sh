@@ -40,5 +40,6 @@ bundle=$out/qemu/qemu-bundle/usr/share
 mkdir -p "$bundle/qemu"
 ln -sfn /usr/share/seabios "$bundle/seabios"
 for f in /usr/share/qemu/*; do
-    [ -e "$bundle/qemu/${f##*/}" ] || ln -s "$f" "$bundle/qemu/"
+    [ -e "$bundle/qemu/${f##*/}" ] || [ -L "$bundle/qemu/${f##*/}" ] ||
+        ln -s "$f" "$bundle/qemu/"
 done
