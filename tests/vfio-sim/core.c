@@ -71,6 +71,7 @@ static const char *debug;
 static const SimModelOps *const models[] = {
     &sim_model_mdpy,
     &sim_model_mbochs,
+    &sim_model_gvt,
 };
 
 void sim_log(const char *cat, const char *fmt, ...)
@@ -183,6 +184,7 @@ static void parse_line(char *line, int lineno)
     SimDevice *d = &devices[ndevices];
     char *tok, *save = NULL, err[256] = "";
     const char *group;
+    int i;
 
     tok = strtok_r(line, " \t\n", &save);
     if (!tok || tok[0] == '#') {
@@ -213,6 +215,14 @@ static void parse_line(char *line, int lineno)
     d->group = group ? atoi(group) : 100 + ndevices;
     if (d->ops->init(d, err, sizeof(err)) < 0) {
         die("config line %d: %s: %s", lineno, d->uuid, err);
+    }
+    for (i = 0; i < d->nopts; i++) {
+        if ((!strcmp(d->opts[i].key, "fault") ||
+             !strcmp(d->opts[i].key, "hostile")) &&
+            sim_fault_add(d, d->opts[i].key, d->opts[i].value, err,
+                          sizeof(err)) < 0) {
+            die("config line %d: %s: %s", lineno, d->uuid, err);
+        }
     }
     ndevices++;
     make_sysfs(d);
@@ -245,6 +255,7 @@ static void sim_do_init(void)
         parse_line(line, ++lineno);
     }
     fclose(f);
+    sim_control_start();
 }
 
 void sim_init(void)
@@ -276,7 +287,7 @@ SimDevice *sim_device_by_uuid(const char *uuid)
 
     sim_init();
     for (i = 0; i < ndevices; i++) {
-        if (!strcmp(devices[i].uuid, uuid)) {
+        if (!devices[i].removed && !strcmp(devices[i].uuid, uuid)) {
             return &devices[i];
         }
     }
@@ -288,7 +299,8 @@ SimDevice *sim_device_in_group(int group, const char *name)
     int i;
 
     for (i = 0; i < ndevices; i++) {
-        if (devices[i].group == group && !strcmp(devices[i].uuid, name)) {
+        if (!devices[i].removed && devices[i].group == group &&
+            !strcmp(devices[i].uuid, name)) {
             return &devices[i];
         }
     }
@@ -301,11 +313,89 @@ bool sim_group_exists(int group)
 
     sim_init();
     for (i = 0; i < ndevices; i++) {
-        if (devices[i].group == group) {
+        if (!devices[i].removed && devices[i].group == group) {
             return true;
         }
     }
     return false;
+}
+
+int sim_device_count(void)
+{
+    sim_init();
+    return ndevices;
+}
+
+SimDevice *sim_device_at(int i)
+{
+    return &devices[i];
+}
+
+void sim_lock_acquire(void)
+{
+    pthread_mutex_lock(&sim_lock);
+}
+
+void sim_lock_release(void)
+{
+    pthread_mutex_unlock(&sim_lock);
+}
+
+/*
+ * The mdev's remove: vfio_unregister_group_dev waits, the device working
+ * on, until its last fd is closed (none of the modelled drivers has a
+ * .request op to ask userspace); then the device and its sysfs node go.
+ */
+static void remove_device(SimDevice *d)
+{
+    char path[512];
+
+    d->removed = true;
+    snprintf(path, sizeof(path), "%s/sys/kernel/iommu_groups/%d/devices/%s",
+             root, d->group, d->uuid);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/sys/bus/mdev/devices/%s/iommu_group",
+             root, d->uuid);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/sys/bus/mdev/devices/%s/subsystem",
+             root, d->uuid);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/sys/bus/mdev/devices/%s", root,
+             d->uuid);
+    rmdir(path);
+    sim_count(d, "unplug-removed");
+}
+
+bool sim_device_unplug(SimDevice *dev)
+{
+    if (!dev->removed && dev->open_count) {
+        if (!dev->remove_pending) {
+            sim_count(dev, "unplug-pending");
+        }
+        dev->remove_pending = true;
+        return false;
+    }
+    if (!dev->removed) {
+        remove_device(dev);
+    }
+    return true;
+}
+
+void sim_counters_format(SimDevice *dev, char *buf, size_t len)
+{
+    size_t used = 0;
+    int i;
+
+    buf[0] = 0;
+    pthread_mutex_lock(&sim_lock);
+    for (i = 0; i < ncounters && used < len; i++) {
+        if (counters[i].dev == dev) {
+            used += snprintf(buf + used, len - used, "%s%s=%u",
+                             used ? " " : "", counters[i].name,
+                             counters[i].value);
+        }
+    }
+    pthread_mutex_unlock(&sim_lock);
 }
 
 void sim_count(SimDevice *dev, const char *what)
@@ -667,11 +757,11 @@ int sim_dmabuf_fd(const SimDmabuf *buf)
 
     /*
      * A new open file of the backing memfd: same pages, zero-copy, its
-     * own file offset.  dma_buf_fd() installs it with O_CLOEXEC unset by
-     * the samples (flags 0); keep that.
+     * own file offset, O_CLOEXEC as dma_buf_fd() was asked by the exporter
+     * (the samples pass 0, i915 DRM_CLOEXEC).
      */
     snprintf(path, sizeof(path), "/proc/self/fd/%d", buf->backing_fd);
-    fd = open(path, O_RDWR);
+    fd = open(path, O_RDWR | buf->fd_flags);
     if (fd < 0) {
         return -errno;
     }
@@ -726,7 +816,13 @@ long sim_file_ioctl(SimFile *f, unsigned long req, void *arg)
         if (req == VFIO_DEVICE_FEATURE) {
             ret = device_feature(arg);
         } else {
-            ret = f->u.dev->ops->ioctl(f->u.dev, req, arg);
+            ret = sim_fault_before(f->u.dev, req, arg);
+            if (!ret) {
+                ret = f->u.dev->ops->ioctl(f->u.dev, req, arg);
+                if (!ret) {
+                    sim_fault_after(f->u.dev, req, arg);
+                }
+            }
         }
         break;
     case SIM_FILE_DMABUF:
@@ -815,8 +911,13 @@ void sim_file_close(int fd)
     if (f) {
         files[fd] = NULL;
         if (f->type == SIM_FILE_DEVICE) {
-            if (!--f->u.dev->open_count && f->u.dev->ops->close_device) {
-                f->u.dev->ops->close_device(f->u.dev);
+            if (!--f->u.dev->open_count) {
+                if (f->u.dev->ops->close_device) {
+                    f->u.dev->ops->close_device(f->u.dev);
+                }
+                if (f->u.dev->remove_pending) {
+                    remove_device(f->u.dev);
+                }
             }
         } else if (f->type == SIM_FILE_DMABUF && f->u.dmabuf.dev->ops->
                    dmabuf_release) {

@@ -543,6 +543,7 @@ static long mbochs_get_dmabuf(SimDevice *dev, uint32_t id)
     d.offset = b->mode.offset;
     d.size = b->mode.size;
     d.cpu_mmap_errno = s->cpu_mmap_errno;
+    d.fd_flags = 0;                 /* dma_buf_fd(dmabuf->buf, 0) */
     fd = sim_dmabuf_fd(&d);
     if (fd >= 0) {
         b->fds_open++;
@@ -630,6 +631,83 @@ static long mbochs_ioctl(SimDevice *dev, unsigned long req, void *arg)
     return -ENOTTY;
 }
 
+/* ---- the control socket's view --------------------------------------- */
+
+static int mbochs_memory(SimDevice *dev, int *fd, uint64_t *size)
+{
+    Mbochs *s = dev->state;
+
+    *fd = s->vram_fd;
+    *size = s->memsize;
+    return 0;
+}
+
+static int mbochs_scanout(SimDevice *dev, SimScanout *out)
+{
+    Mbochs *s = dev->state;
+    MbochsMode m;
+
+    if (mbochs_check_fb(s, &m) < 0) {
+        return -ENODEV;
+    }
+    out->fd = s->vram_fd;
+    out->offset = m.offset;
+    out->fourcc = m.drm_format;
+    out->modifier = DRM_FORMAT_MOD_LINEAR;
+    out->width = m.width;
+    out->height = m.height;
+    out->stride = m.stride;
+    return 0;
+}
+
+/*
+ * mode width= height= [bpp=32] [virt_width=] [x_offset=] [y_offset=]
+ * [enable=1]: the DISPI register writes a guest's bochs-drm makes.
+ */
+static int mbochs_control(SimDevice *dev, const char *cmd, const SimArgs *a,
+                          char *reply, size_t len)
+{
+    static const struct {
+        const char *key;
+        int index;
+    } regs[] = {
+        { "width", VBE_DISPI_INDEX_XRES },
+        { "height", VBE_DISPI_INDEX_YRES },
+        { "bpp", VBE_DISPI_INDEX_BPP },
+        { "virt_width", VBE_DISPI_INDEX_VIRT_WIDTH },
+        { "x_offset", VBE_DISPI_INDEX_X_OFFSET },
+        { "y_offset", VBE_DISPI_INDEX_Y_OFFSET },
+        { "enable", VBE_DISPI_INDEX_ENABLE },
+    };
+    Mbochs *s = dev->state;
+    uint64_t v;
+    size_t i;
+
+    if (strcmp(cmd, "mode")) {
+        return -ENOENT;
+    }
+    for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+        if (sim_arg(a, regs[i].key, NULL) &&
+            (!sim_arg_u64(a, regs[i].key, &v) || v > 0xffff)) {
+            snprintf(reply, len, "%s: a 16-bit register value", regs[i].key);
+            return -EINVAL;
+        }
+    }
+    if (!sim_arg(a, "bpp", NULL)) {
+        s->vbe[VBE_DISPI_INDEX_BPP] = 32;
+    }
+    if (!sim_arg(a, "enable", NULL)) {
+        s->vbe[VBE_DISPI_INDEX_ENABLE] = VBE_DISPI_ENABLED;
+    }
+    for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+        if (sim_arg_u64(a, regs[i].key, &v)) {
+            s->vbe[regs[i].index] = v;
+        }
+    }
+    sim_count(dev, "mbochs-mode-set");
+    return 0;
+}
+
 const SimModelOps sim_model_mbochs = {
     .name = "mbochs",
     .init = mbochs_init,
@@ -638,4 +716,7 @@ const SimModelOps sim_model_mbochs = {
     .mmap = mbochs_mmap,
     .close_device = mbochs_close_device,
     .dmabuf_release = mbochs_dmabuf_release,
+    .memory = mbochs_memory,
+    .scanout = mbochs_scanout,
+    .control = mbochs_control,
 };

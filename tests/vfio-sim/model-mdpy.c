@@ -314,10 +314,36 @@ static long mdpy_ioctl(SimDevice *dev, unsigned long req, void *arg)
     return -ENOTTY;
 }
 
+static int mdpy_memory(SimDevice *dev, int *fd, uint64_t *size)
+{
+    Mdpy *s = dev->state;
+
+    *fd = s->mem_fd;
+    *size = s->memsize;
+    return 0;
+}
+
+/* the sample always shows its one mode from the start of BAR0 */
+static int mdpy_scanout(SimDevice *dev, SimScanout *out)
+{
+    Mdpy *s = dev->state;
+
+    out->fd = s->mem_fd;
+    out->offset = 0;
+    out->fourcc = DRM_FORMAT_XRGB8888;
+    out->modifier = DRM_FORMAT_MOD_LINEAR;
+    out->width = s->type->width;
+    out->height = s->type->height;
+    out->stride = s->type->width * 4;
+    return 0;
+}
+
 const SimModelOps sim_model_mdpy = {
     .name = "mdpy",
     .init = mdpy_init,
     .ioctl = mdpy_ioctl,
     .rw = mdpy_rw,
     .mmap = mdpy_mmap,
+    .memory = mdpy_memory,
+    .scanout = mdpy_scanout,
 };

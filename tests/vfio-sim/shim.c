@@ -407,3 +407,14 @@ EXPORT int close(int fd)
     saved = real_close(fd);
     return saved;
 }
+
+/*
+ * Read the configuration when the library loads, so that the control
+ * socket listens before the process touches a device.
+ */
+__attribute__((constructor)) static void shim_init(void)
+{
+    if (getenv("VFIO_SIM_CONFIG")) {
+        sim_init();
+    }
+}

@@ -23,12 +23,32 @@
 
 typedef struct SimDevice SimDevice;
 typedef struct SimFile SimFile;
+typedef struct SimFaults SimFaults;
 
 /* One "key=value" of a device line in the configuration file */
 typedef struct SimOpt {
     char key[32];
     char value[96];
 } SimOpt;
+
+/* Parsed "key=value" words of a control command (control.c) */
+typedef struct SimArgs {
+    SimOpt opt[SIM_MAX_OPTS];
+    int n;
+} SimArgs;
+
+/*
+ * The primary plane as the device scans it out now: where its pixels are
+ * (a memfd and an offset) and how they are laid out.  The control socket
+ * draws through this; it is not what QUERY_GFX_PLANE reports.
+ */
+typedef struct SimScanout {
+    int fd;
+    uint64_t offset;
+    uint32_t fourcc;
+    uint64_t modifier;
+    uint32_t width, height, stride;
+} SimScanout;
 
 /*
  * A vendor driver model.  Each handler returns >= 0 or -errno, exactly as
@@ -53,6 +73,16 @@ typedef struct SimModelOps {
     void (*close_device)(SimDevice *dev);
     /* a dma-buf fd of this device was closed (the dma_buf release op) */
     void (*dmabuf_release)(SimDevice *dev, void *priv);
+    /* the memory the guest sees as the framebuffer (VRAM, aperture) */
+    int (*memory)(SimDevice *dev, int *fd, uint64_t *size);
+    /* the primary plane now; -ENODEV when nothing is scanned out */
+    int (*scanout)(SimDevice *dev, SimScanout *out);
+    /*
+     * A control command only this model knows; -ENOENT if unknown, else
+     * 0 or -errno with a reason in @reply.
+     */
+    int (*control)(SimDevice *dev, const char *cmd, const SimArgs *args,
+                   char *reply, size_t len);
 } SimModelOps;
 
 struct SimDevice {
@@ -62,6 +92,9 @@ struct SimDevice {
     SimOpt opts[SIM_MAX_OPTS];
     int nopts;
     int open_count;          /* device fds open */
+    bool remove_pending;     /* "unplug": removed once the last fd closes */
+    bool removed;
+    SimFaults *faults;       /* injected by config or control (fault.c) */
     void *state;             /* the model's */
 };
 
@@ -73,6 +106,7 @@ typedef struct SimDmabuf {
     uint64_t offset;         /* first byte of the buffer in backing_fd */
     uint64_t size;           /* what lseek(SEEK_END) reports */
     int cpu_mmap_errno;      /* 0: CPU mmap allowed */
+    int fd_flags;            /* O_CLOEXEC as the exporter installs it */
 } SimDmabuf;
 
 /* configuration, devices, sysfs tree (core.c) */
@@ -134,7 +168,55 @@ static inline int sim_check_argsz(const void *arg, size_t minsz)
 void sim_count(SimDevice *dev, const char *what);
 unsigned sim_counter(SimDevice *dev, const char *what);
 
+/* control commands' words (control.c) */
+const char *sim_arg(const SimArgs *args, const char *key, const char *dflt);
+/* a number (0x.. hex or decimal); false with *v untouched if malformed */
+bool sim_arg_u64(const SimArgs *args, const char *key, uint64_t *v);
+
+/* Pixel formats and layouts (pixels.c) */
+uint32_t sim_format_by_name(const char *name);
+unsigned sim_format_bpp(uint32_t fourcc);
+/* @argb (8 bits a channel) packed as @fourcc stores it */
+uint32_t sim_pixel(uint32_t fourcc, uint32_t argb);
+/* the byte offset of byte @xb of row @y in a @stride-wide surface */
+uint64_t sim_layout_offset(uint64_t modifier, uint32_t stride, uint32_t xb,
+                           uint32_t y);
+/* true if @stride and the modifier's tile agree */
+bool sim_layout_ok(uint64_t modifier, uint32_t stride);
+/* rows the modifier's tile spans (1 for linear) */
+unsigned sim_layout_tile_rows(uint64_t modifier);
+/*
+ * Draw a rectangle of @sc: @pattern is "xy" (the test pattern, see README)
+ * or a 0xAARRGGBB colour.  -EINVAL for a bad pattern or a rect outside.
+ */
+int sim_draw(const SimScanout *sc, uint32_t x, uint32_t y, uint32_t w,
+             uint32_t h, const char *pattern);
+/* the colour of the "xy" test pattern at (x, y), 0xAARRGGBB */
+uint32_t sim_pattern_xy(uint32_t x, uint32_t y);
+
+/* Fault injection (fault.c); @spec as in the README */
+int sim_fault_add(SimDevice *dev, const char *kind, const char *spec,
+                  char *err, size_t errlen);
+void sim_fault_clear(SimDevice *dev);
+/* before the model: 0 to go on, or the -errno to return instead */
+long sim_fault_before(SimDevice *dev, unsigned long req, void *arg);
+/* after the model returned 0 for a plane query */
+void sim_fault_after(SimDevice *dev, unsigned long req, void *arg);
+
+/* The control socket (control.c) */
+void sim_control_start(void);
+int sim_control(const char *line, const void *payload, size_t paylen,
+                char *reply, size_t len);
+int sim_device_count(void);
+SimDevice *sim_device_at(int i);
+void sim_lock_acquire(void);
+/* "unplug": true if removed now, false if pending until the last close */
+bool sim_device_unplug(SimDevice *dev);
+void sim_counters_format(SimDevice *dev, char *buf, size_t len);
+void sim_lock_release(void);
+
 extern const SimModelOps sim_model_mdpy;
 extern const SimModelOps sim_model_mbochs;
+extern const SimModelOps sim_model_gvt;
 
 #endif
