@@ -43,6 +43,10 @@ echo "QEMU source: qemu $(cat "$out/debian-version") (Debian, trixie)"
 run_suite build "$top/scripts/test-build.sh"
 run_suite vfio-sim env LD_PRELOAD="$out/vfio-sim/libvfio-sim.so" \
     "$out/vfio-sim/test-abi"
+run_suite vfio-sim-gvt timeout 120 env \
+    LD_PRELOAD="$out/vfio-sim/libvfio-sim.so" "$out/vfio-sim/test-gvt"
+run_suite vfio-sim-control timeout 120 env \
+    LD_PRELOAD="$out/vfio-sim/libvfio-sim.so" "$out/vfio-sim/test-control"
 run_suite vfio-sim-egl env LD_PRELOAD="$out/vfio-sim/libvfio-sim.so" \
     "$out/vfio-sim/test-egl"
 run_suite fidelity /usr/bin/python3 "$top/tests/vfio-sim/test-fidelity.py" \

@@ -3,106 +3,24 @@
  * Raw-ABI tests of vfio-sim, without QEMU: run with the simulator
  * preloaded (LD_PRELOAD=libvfio-sim.so); one kernel rule per TAP line.
  */
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <libdrm/drm_fourcc.h>
 #include <linux/dma-buf.h>
-#include <linux/vfio.h>
+
+#include "testlib.h"
 
 #define MDPY "11111111-0000-0000-0000-00000000000a"
 #define MBOCHS "22222222-0000-0000-0000-00000000000b"
 #define MBOCHS_MMAP "33333333-0000-0000-0000-00000000000c"
-#define PAGE 4096
-#define PLANE_PRIMARY 1
-#define PLANE_CURSOR 2
-
-static int ntest, nfail;
-
-static void ok(int cond, const char *name)
-{
-    ntest++;
-    if (!cond) {
-        nfail++;
-    }
-    printf("%sok %d - %s\n", cond ? "" : "not ", ntest, name);
-    fflush(stdout);
-}
-
-/* ioctl's result as -errno, or its value */
-static long call(int fd, unsigned long req, void *arg)
-{
-    long r = ioctl(fd, req, arg);
-
-    return r < 0 ? -errno : r;
-}
-
-static unsigned counter(const char *uuid, const char *what)
-{
-    unsigned (*fn)(const char *, const char *) =
-        (unsigned (*)(const char *, const char *))dlsym(RTLD_DEFAULT,
-                                                       "vfio_sim_counter");
-
-    return fn ? fn(uuid, what) : ~0u;
-}
 
 static void write_config(void)
 {
-    char dir[] = "/tmp/vfio-sim-test.XXXXXX";
-    char path[PATH_MAX];
-    FILE *f;
-
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        exit(1);
-    }
-    snprintf(path, sizeof(path), "%s/config", dir);
-    f = fopen(path, "w");
-    fprintf(f, "# test devices\n"
-            MDPY " mdpy type=xga group=7\n"
-            MBOCHS " mbochs type=medium group=8\n"
-            MBOCHS_MMAP " mbochs type=small group=9 dmabuf-cpu-mmap=allow\n");
-    fclose(f);
-    setenv("VFIO_SIM_CONFIG", path, 1);
-    snprintf(path, sizeof(path), "%s/root", dir);
-    setenv("VFIO_SIM_DIR", path, 1);
-    setenv("VFIO_SIM_KERNEL_BUGS", "count", 1);
-}
-
-typedef struct Dev {
-    int container, group, fd;
-} Dev;
-
-static Dev open_dev(int group, const char *uuid)
-{
-    char path[32];
-    Dev d;
-
-    d.container = open("/dev/vfio/vfio", O_RDWR);
-    snprintf(path, sizeof(path), "/dev/vfio/%d", group);
-    d.group = open(path, O_RDWR);
-    ioctl(d.group, VFIO_GROUP_SET_CONTAINER, &d.container);
-    ioctl(d.container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
-    d.fd = ioctl(d.group, VFIO_GROUP_GET_DEVICE_FD, uuid);
-    return d;
-}
-
-static void close_dev(Dev *d)
-{
-    close(d->fd);
-    close(d->group);
-    close(d->container);
+    sim_setup("# test devices\n"
+              MDPY " mdpy type=xga group=7\n"
+              MBOCHS " mbochs type=medium group=8\n"
+              MBOCHS_MMAP " mbochs type=small group=9 dmabuf-cpu-mmap=allow\n",
+              NULL, 0);
 }
 
 static void test_sysfs(void)
@@ -289,11 +207,7 @@ static void set_mode(int fd, int w, int h, int bpp)
 
 static long query(int fd, int type, struct vfio_device_gfx_plane_info *p)
 {
-    memset(p, 0xa5, sizeof(*p));
-    p->argsz = sizeof(*p);
-    p->flags = VFIO_GFX_PLANE_TYPE_DMABUF;
-    p->drm_plane_type = type;
-    return call(fd, VFIO_DEVICE_QUERY_GFX_PLANE, p);
+    return query_plane(fd, VFIO_GFX_PLANE_TYPE_DMABUF, type, p);
 }
 
 static void test_mbochs(void)
@@ -410,6 +324,5 @@ int main(void)
     test_container_group();
     test_mdpy();
     test_mbochs();
-    printf("1..%d\n", ntest);
-    return nfail ? 1 : 0;
+    return done_testing();
 }

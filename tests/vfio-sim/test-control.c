@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Tests of vfio-sim's control socket and fault injection, without QEMU:
+ * a client on the Unix socket VFIO_SIM_CONTROL scripts the mdpy, mbochs
+ * and gvt models and injects faults; the raw ABI shows the effect.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <libdrm/drm_fourcc.h>
+
+#include "testlib.h"
+
+#define MDPY "11111111-0000-0000-0000-00000000000a"
+#define MBOCHS "22222222-0000-0000-0000-00000000000b"
+#define GVT "44444444-0000-0000-0000-00000000000d"
+#define GVT2 "55555555-0000-0000-0000-00000000000e"
+
+static FILE *sock;
+static char reply[4096];
+
+/* one command (and its payload) on the socket; true if the reply is ok */
+static bool ctl_payload(const void *payload, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vfprintf(sock, fmt, ap);
+    va_end(ap);
+    fputc('\n', sock);
+    if (len) {
+        fwrite(payload, 1, len, sock);
+    }
+    fflush(sock);
+    if (!fgets(reply, sizeof(reply), sock)) {
+        snprintf(reply, sizeof(reply), "(no reply)");
+        return false;
+    }
+    reply[strcspn(reply, "\n")] = 0;
+    return !strncmp(reply, "ok", 2);
+}
+
+#define ctl(...) ctl_payload(NULL, 0, __VA_ARGS__)
+
+static void connect_control(const char *path)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+    if (strlen(path) >= sizeof(addr.sun_path)) {
+        ok(0, "control: the socket path fits sun_path");
+        exit(1);
+    }
+    memcpy(addr.sun_path, path, strlen(path) + 1);
+    ok(s >= 0 && connect(s, (struct sockaddr *)&addr, sizeof(addr)) == 0,
+       "control: the socket accepts a client");
+    sock = fdopen(s, "r+");
+}
+
+static void test_protocol(void)
+{
+    ok(ctl("devices") && strstr(reply, MDPY ":mdpy") &&
+       strstr(reply, GVT ":gvt"), "control: devices lists uuid:model");
+    ok(!ctl("present 99999999-0000-0000-0000-000000000000 width=1") &&
+       strstr(reply, "no device"), "control: an unknown uuid is an error");
+    ok(!ctl("frobnicate " MDPY) && strstr(reply, "no command"),
+       "control: an unknown command is an error");
+    ok(!ctl("rect " MDPY " x=1000 y=0 w=100 h=1 pattern=0xff0000"),
+       "control: a rect outside the plane is refused");
+    ok(!ctl("present " GVT " width=0 height=10"),
+       "control: a zero-width frame is refused");
+}
+
+static void test_memory(void)
+{
+    Dev m = open_dev(7, MDPY), b = open_dev(8, MBOCHS);
+    struct vfio_device_gfx_plane_info p;
+    uint32_t *fb, *vram, words[4] = { 1, 2, 3, 0xdeadbeef };
+
+    fb = mmap(NULL, 4 << 20, PROT_READ, MAP_SHARED, m.fd, PAGE);
+    ok(ctl("rect " MDPY " x=10 y=20 w=5 h=3 pattern=0x00ff00") &&
+       fb[20 * 1024 + 10] == 0x0000ff00 && fb[22 * 1024 + 14] == 0x0000ff00 &&
+       fb[23 * 1024 + 10] != 0x0000ff00,
+       "control: rect draws into mdpy's BAR0, inside the rect only");
+    ok(ctl("rect " MDPY " x=0 y=0 w=1024 h=768 pattern=xy") &&
+       fb[300 * 1024 + 700] == (0xff000000u | (700 & 0xff) << 16 |
+                                (300 & 0xff) << 8 | 0x21),
+       "control: the xy pattern on mdpy");
+    vram = mmap(NULL, 16 << 20, PROT_READ, MAP_SHARED, b.fd, 3 * PAGE);
+    ok(vram != MAP_FAILED &&
+       ctl_payload(words, sizeof(words), "write " MBOCHS " offset=4096 len=16") &&
+       vram[1024 + 3] == 0xdeadbeef, "control: write puts bytes in VRAM");
+    ok(!ctl_payload(words, sizeof(words), "write " MBOCHS " offset=%u len=16",
+                    16 << 20),
+       "control: a write past the memory is refused");
+    ok(!ctl("rect " MBOCHS " x=0 y=0 w=1 h=1"),
+       "control: no rect before mbochs has a mode");
+    ok(ctl("mode " MBOCHS " width=800 height=600") &&
+       query_plane(b.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) ==
+       -ENOMEM &&
+       query_plane(b.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
+       p.width == 800 && p.height == 600 && p.stride == 3200,
+       "control: mode sets the DISPI registers mbochs decodes");
+    ok(ctl("rect " MBOCHS " x=799 y=599 w=1 h=1 pattern=0x123456") &&
+       vram[599 * 800 + 799] == 0x123456, "control: rect into mbochs's mode");
+    munmap(fb, 4 << 20);
+    munmap(vram, 16 << 20);
+    close_dev(&m);
+    close_dev(&b);
+}
+
+static void test_faults(void)
+{
+    Dev g = open_dev(10, GVT), g2 = open_dev(11, GVT2);
+    struct vfio_device_gfx_plane_info p;
+    uint32_t id;
+
+    ok(query_plane(g2.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) ==
+       -EINTR && query_plane(g2.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY,
+                             &p) == 0,
+       "fault: from the config file, EINTR once, then the real answer");
+    ctl("present " GVT " width=640 height=480 pattern=xy");
+    ok(ctl("fault " GVT " query:EIO:2") &&
+       query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == -EIO &&
+       query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == -EIO &&
+       query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
+       p.width == 640, "fault: query:EIO:2 fails two queries");
+    ok(ctl("fault " GVT " query/cursor:ENODEV:1") &&
+       query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
+       query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_CURSOR, &p) ==
+       -ENODEV && p.drm_format == 0 && p.width == 0 && p.dmabuf_id == 0 &&
+       p.x_hot == 0, "fault: ENODEV on the cursor only, out-fields zeroed");
+    query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p);
+    id = p.dmabuf_id;
+    ok(ctl("fault " GVT " get:EINVAL:1") &&
+       call(g.fd, VFIO_DEVICE_GET_GFX_DMABUF, &id) == -EINVAL,
+       "fault: get:EINVAL:1 fails a GET");
+    ok(call(g.fd, VFIO_DEVICE_GET_GFX_DMABUF, &id) >= 0,
+       "fault: the next GET works");
+    ok(ctl("fault " GVT " probe:EINVAL:1") &&
+       query_plane(g.fd, VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_DMABUF,
+                   0, &p) == -EINVAL, "fault: probe:EINVAL:1 fails a probe");
+    ok(ctl("hostile " GVT " primary:stride=16:1") &&
+       ctl("hostile " GVT " primary:size=0xffffffff:1") &&
+       query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
+       p.stride == 16 && p.size == 0xffffffffu && p.width == 640,
+       "hostile: two fields overwritten in one answer");
+    ok(query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
+       p.stride == 2560 && p.size == 2560 * 480,
+       "hostile: count 1 is used up");
+    ok(ctl("hostile " GVT " primary:drm_format=0x34325258") &&
+       query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
+       query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
+       p.drm_format == 0x34325258, "hostile: no count means every time");
+    ok(ctl("clear " GVT) &&
+       query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
+       p.drm_format == DRM_FORMAT_XRGB8888, "fault: clear removes them all");
+    ok(!ctl("fault " GVT " get/primary:EIO") && !ctl("fault " GVT " query:EWHAT")
+       && !ctl("hostile " GVT " primary:colour=1"),
+       "fault: malformed specs are refused");
+    ok(ctl("counter " GVT " faults-injected") && !strcmp(reply, "ok 5"),
+       "fault: counted (faults-injected)");
+    ok(ctl("counters " GVT) && strstr(reply, "hostile-injected=3"),
+       "fault: counters lists hostile-injected");
+    close_dev(&g);
+    close_dev(&g2);
+}
+
+static void test_unplug(void)
+{
+    struct vfio_device_info info = { .argsz = sizeof(info) };
+    Dev g = open_dev(11, GVT2);
+    struct stat st;
+
+    ok(ctl("unplug " GVT2) && !strcmp(reply, "ok pending"),
+       "unplug: with the device open, removal waits");
+    ok(call(g.fd, VFIO_DEVICE_GET_INFO, &info) == 0 &&
+       stat("/sys/bus/mdev/devices/" GVT2, &st) == 0,
+       "unplug: meanwhile the device works and is in sysfs");
+    close_dev(&g);
+    ok(stat("/sys/bus/mdev/devices/" GVT2, &st) < 0 && errno == ENOENT,
+       "unplug: the last close removes it from sysfs");
+    ok(open("/dev/vfio/11", O_RDWR) < 0 && errno == ENOENT,
+       "unplug: its group is gone");
+    ok(ctl("devices") && strstr(reply, GVT2 ":gvt:removed"),
+       "unplug: control lists it as removed");
+}
+
+int main(void)
+{
+    char path[PATH_MAX];
+    Dev d;
+
+    sim_setup(MDPY " mdpy type=xga group=7\n"
+              MBOCHS " mbochs type=medium group=8\n"
+              GVT " gvt group=10\n"
+              GVT2 " gvt group=11 fault=query:EINTR:1\n", path, sizeof(path));
+    d = open_dev(7, MDPY);        /* the simulator starts on first use */
+    close_dev(&d);
+    connect_control(path);
+    test_protocol();
+    test_memory();
+    test_faults();
+    test_unplug();
+    return done_testing();
+}
