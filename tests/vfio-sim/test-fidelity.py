@@ -5,7 +5,9 @@
 # the simulator must make an unmodified QEMU behave as on the real kernel.
 # mdpy: display=on realizes and QMP screendump shows what was written into
 # BAR0 (via the gdbstub's physical memory mode); mbochs on a non-GL display
-# fails realize with "opengl not available".  TAP output.
+# fails realize with "opengl not available"; gvt realizes as a PCI device
+# with display=off (scripted over the control socket from outside QEMU)
+# and fails like mbochs with display=on.  TAP output.
 #
 # usage: test-fidelity.py SIMLIB [QEMU]
 
@@ -21,6 +23,7 @@ SIMLIB = sys.argv[1]
 QEMU = sys.argv[2] if len(sys.argv) > 2 else "/usr/bin/qemu-system-x86_64"
 MDPY = "aaaaaaaa-0000-4000-8000-00000000000a"
 MBOCHS = "bbbbbbbb-0000-4000-8000-00000000000b"
+GVT = "cccccccc-0000-4000-8000-00000000000c"
 W, H = 640, 480                 # mdpy type vga
 BAR0 = 0xc0000000               # above q35's MMCONFIG window
 SLOT = 3                        # 00:03.0 on pcie.0
@@ -93,7 +96,8 @@ class Gdb:
 def start(tmp, device, extra=()):
     env = dict(os.environ, LD_PRELOAD=SIMLIB,
                VFIO_SIM_CONFIG=os.path.join(tmp, "config"),
-               VFIO_SIM_DIR=os.path.join(tmp, "root"))
+               VFIO_SIM_DIR=os.path.join(tmp, "root"),
+               VFIO_SIM_CONTROL=os.path.join(tmp, "control"))
     args = [QEMU, "-M", "q35", "-nodefaults", "-display", "none", "-S",
             "-qmp", "unix:%s/qmp.sock,server=on,wait=off" % tmp,
             "-device", device] + list(extra)
@@ -151,9 +155,33 @@ def test_mdpy(tmp):
     proc.wait(timeout=20)
 
 
-def test_mbochs(tmp):
+def control(tmp, line):
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(tmp + "/control")
+        f = s.makefile("rw")
+        f.write(line + "\n")
+        f.flush()
+        return f.readline().strip()
+
+
+def test_gvt(tmp):
+    dev = "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,display=off," \
+          "bus=pcie.0,addr=0x%x" % (GVT, SLOT)
+    proc = start(tmp, dev)
+    qmp = Qmp(tmp + "/qmp.sock")
+    pci = qmp.hmp("info pci").get("return", "")
+    ok("VGA controller: PCI device 8086:5912" in pci,
+       "stock gvt: display=off realizes an Intel VGA device", pci)
+    rsp = control(tmp, "present %s width=1024 height=768 pattern=xy" % GVT)
+    ok(rsp.startswith("ok gma="),
+       "stock gvt: the control socket scripts the device in QEMU", rsp)
+    qmp.cmd("quit")
+    proc.wait(timeout=20)
+
+
+def test_nogl(tmp, uuid, model):
     dev = "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,display=on," \
-          "bus=pcie.0,addr=0x%x" % (MBOCHS, SLOT)
+          "bus=pcie.0,addr=0x%x" % (uuid, SLOT)
     proc = start(tmp, dev)
     try:
         err = proc.communicate(timeout=30)[1]
@@ -161,7 +189,8 @@ def test_mbochs(tmp):
         proc.kill()
         err = proc.communicate()[1]
     ok(proc.returncode == 1 and "opengl not available" in err,
-       "stock mbochs on -display none: realize fails, opengl not available",
+       "stock %s on -display none: realize fails, opengl not available"
+       % model,
        "exit %s: %s" % (proc.returncode, err))
 
 
@@ -173,8 +202,11 @@ def main():
         with open(tmp + "/config", "w") as f:
             f.write("%s mdpy type=vga group=51\n" % MDPY)
             f.write("%s mbochs type=small group=52\n" % MBOCHS)
+            f.write("%s gvt group=53\n" % GVT)
         test_mdpy(tmp)
-        test_mbochs(tmp)
+        test_nogl(tmp, MBOCHS, "mbochs")
+        test_gvt(tmp)
+        test_nogl(tmp, GVT, "gvt")
     print("1..%d" % ntest)
     return 1 if nfail else 0
 
