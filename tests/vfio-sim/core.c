@@ -437,10 +437,9 @@ unsigned sim_counter(SimDevice *dev, const char *what)
 
 /* ---- files ------------------------------------------------------------ */
 
-static int new_file(enum SimFileType type, const char *name, int flags,
-                    SimFile **out)
+/* Track the fresh fd @fd (or -errno) as one of ours of @type */
+static int track_file(int fd, enum SimFileType type, SimFile **out)
 {
-    int fd = memfd_create(name, (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
     SimFile *f;
 
     if (fd < 0) {
@@ -458,6 +457,13 @@ static int new_file(enum SimFileType type, const char *name, int flags,
     pthread_mutex_unlock(&sim_lock);
     *out = f;
     return fd;
+}
+
+static int new_file(enum SimFileType type, const char *name, int flags,
+                    SimFile **out)
+{
+    return track_file(memfd_create(name, (flags & O_CLOEXEC) ?
+                                   MFD_CLOEXEC : 0), type, out);
 }
 
 SimFile *sim_file(int fd)
@@ -725,8 +731,10 @@ static long group_ioctl(SimFile *g, unsigned long req, void *arg)
 
 /* ---- device: vfio_device_fops_unl_ioctl ------------------------------- */
 
-/* vfio_ioctl_device_feature: the samples have no migration, logging or
- * device_feature ops, so every well-formed request is -ENOTTY */
+/*
+ * vfio_ioctl_device_feature: the samples have no migration, logging or
+ * device_feature ops, so every well-formed request is -ENOTTY
+ */
 static long device_feature(struct vfio_device_feature *feat)
 {
     uint32_t known = VFIO_DEVICE_FEATURE_MASK | VFIO_DEVICE_FEATURE_SET |
@@ -761,21 +769,10 @@ int sim_dmabuf_fd(const SimDmabuf *buf)
      * (the samples pass 0, i915 DRM_CLOEXEC).
      */
     snprintf(path, sizeof(path), "/proc/self/fd/%d", buf->backing_fd);
-    fd = open(path, O_RDWR | buf->fd_flags);
-    if (fd < 0) {
-        return -errno;
+    fd = track_file(open(path, O_RDWR | buf->fd_flags), SIM_FILE_DMABUF, &f);
+    if (fd >= 0) {
+        f->u.dmabuf = *buf;
     }
-    if (fd >= SIM_MAX_FD) {
-        close(fd);
-        return -EMFILE;
-    }
-    f = calloc(1, sizeof(*f));
-    f->type = SIM_FILE_DMABUF;
-    f->fd = fd;
-    f->u.dmabuf = *buf;
-    pthread_mutex_lock(&sim_lock);
-    files[fd] = f;
-    pthread_mutex_unlock(&sim_lock);
     return fd;
 }
 

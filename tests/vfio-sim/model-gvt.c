@@ -94,18 +94,6 @@ typedef struct Gvt {
     GvtObj *objs;
 } Gvt;
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-    p[0] = v;
-    p[1] = v >> 8;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    put_le16(p, v);
-    put_le16(p + 2, v >> 16);
-}
-
 /* A valid EDID 1.4 base block with one detailed timing for @w x @h */
 static void gvt_make_edid(uint8_t *e, uint32_t w, uint32_t h)
 {
@@ -117,11 +105,11 @@ static void gvt_make_edid(uint8_t *e, uint32_t w, uint32_t h)
 
     memset(e, 0, GVT_EDID_SIZE);
     memcpy(e, header, 8);
-    put_le16(e + 8, 0x7d4c);            /* "SIM", big-endian 5-bit letters */
+    sim_put_le16(e + 8, 0x7d4c);        /* "SIM" in 5-bit letters */
     e[18] = 1;
     e[19] = 4;
     e[20] = 0xa5;                       /* digital, 8 bits, DisplayPort */
-    put_le16(dtd, clock);
+    sim_put_le16(dtd, clock);
     dtd[2] = w & 0xff;
     dtd[3] = hb & 0xff;
     dtd[4] = (w >> 8) << 4 | hb >> 8;
@@ -159,14 +147,14 @@ static void gvt_config(Gvt *s, uint16_t device_id)
 {
     uint8_t *c = s->cfg;
 
-    put_le16(c + PCI_VENDOR_ID, 0x8086);
-    put_le16(c + PCI_DEVICE_ID, device_id);
-    put_le16(c + PCI_SUBSYSTEM_VENDOR_ID, 0x8086);
-    put_le16(c + PCI_SUBSYSTEM_ID, device_id);
+    sim_put_le16(c + PCI_VENDOR_ID, 0x8086);
+    sim_put_le16(c + PCI_DEVICE_ID, device_id);
+    sim_put_le16(c + PCI_SUBSYSTEM_VENDOR_ID, 0x8086);
+    sim_put_le16(c + PCI_SUBSYSTEM_ID, device_id);
     c[PCI_REVISION_ID] = 0x04;
-    put_le16(c + PCI_CLASS_DEVICE, 0x0300);     /* VGA compatible */
-    put_le32(c + PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_MEM_TYPE_64);
-    put_le32(c + PCI_BASE_ADDRESS_2, PCI_BASE_ADDRESS_MEM_TYPE_64 |
+    sim_put_le16(c + PCI_CLASS_DEVICE, 0x0300);     /* VGA compatible */
+    sim_put_le32(c + PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_MEM_TYPE_64);
+    sim_put_le32(c + PCI_BASE_ADDRESS_2, PCI_BASE_ADDRESS_MEM_TYPE_64 |
              PCI_BASE_ADDRESS_MEM_PREFETCH);
     c[PCI_INTERRUPT_PIN] = 1;
 }
@@ -240,7 +228,7 @@ static void gvt_cfg_write(Gvt *s, uint64_t off, const uint8_t *buf,
         memcpy(&v, buf, 4);
         v &= ~(uint32_t)(size - 1);
         v |= s->cfg[off] & 0xf;
-        put_le32(s->cfg + off, v);
+        sim_put_le32(s->cfg + off, v);
     } else if ((off == PCI_BASE_ADDRESS_1 || off == PCI_BASE_ADDRESS_3) &&
                count == 4) {
         memcpy(s->cfg + off, buf, 4);
@@ -596,9 +584,12 @@ static GvtObj *gvt_obj_by_id(Gvt *s, uint32_t id)
 {
     GvtObj *o;
 
-    for (o = s->objs; o && o->id != id; o = o->next) {
+    for (o = s->objs; o; o = o->next) {
+        if (o->id == id) {
+            return o;
+        }
     }
-    return o;
+    return NULL;
 }
 
 /* dmabuf_gem_object_free once the last reference goes: the id is free */
@@ -640,7 +631,7 @@ static long gvt_query_plane(SimDevice *dev,
                             struct vfio_device_gfx_plane_info *p)
 {
     Gvt *s = dev->state;
-    GvtObj *obj, *o;
+    GvtObj *obj;
     GvtFb info;
     uint32_t id;
     int ret;
@@ -675,12 +666,8 @@ static long gvt_query_plane(SimDevice *dev,
         return 0;
     }
     /* idr_alloc(.., 1, 0): the lowest id >= 1 not in use */
-    for (id = 1;; id++) {
-        for (o = s->objs; o && o->id != id; o = o->next) {
-        }
-        if (!o) {
-            break;
-        }
+    for (id = 1; gvt_obj_by_id(s, id); id++) {
+        /* next */
     }
     obj = calloc(1, sizeof(*obj));
     obj->info = info;
@@ -880,7 +867,10 @@ static int gvt_present(SimDevice *dev, const SimArgs *a, char *reply,
     unsigned tiled, bpp;
     uint32_t fourcc = sim_format_by_name(fmt);
 
-    for (tiled = 0; tiled < 4 && strcmp(mod, tilings[tiled]); tiled++) {
+    for (tiled = 0; tiled < 4; tiled++) {
+        if (!strcmp(mod, tilings[tiled])) {
+            break;
+        }
     }
     if (!fourcc && sim_arg_u64(a, "format", &raw)) {
         /* a raw fourcc: one GVT cannot decode gives "no format" (EINVAL) */

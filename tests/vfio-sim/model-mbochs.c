@@ -82,18 +82,6 @@ typedef struct Mbochs {
     int cpu_mmap_errno;
 } Mbochs;
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-    p[0] = v;
-    p[1] = v >> 8;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    put_le16(p, v);
-    put_le16(p + 2, v >> 16);
-}
-
 /*
  * A consumer triggered one of the sample's refcounting bugs.  On a real
  * host it crashes the kernel; here it is counted, and unless
@@ -116,17 +104,17 @@ static void mbochs_config(Mbochs *s)
 {
     uint8_t *c = s->vconfig;
 
-    put_le16(c + PCI_VENDOR_ID, 0x1234);
-    put_le16(c + PCI_DEVICE_ID, 0x1111);
-    put_le16(c + PCI_SUBSYSTEM_VENDOR_ID, 0x1af4);
-    put_le16(c + PCI_SUBSYSTEM_ID, 0x1100);
-    put_le16(c + PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
-    put_le16(c + PCI_CLASS_DEVICE, 0x0380);
+    sim_put_le16(c + PCI_VENDOR_ID, 0x1234);
+    sim_put_le16(c + PCI_DEVICE_ID, 0x1111);
+    sim_put_le16(c + PCI_SUBSYSTEM_VENDOR_ID, 0x1af4);
+    sim_put_le16(c + PCI_SUBSYSTEM_ID, 0x1100);
+    sim_put_le16(c + PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+    sim_put_le16(c + PCI_CLASS_DEVICE, 0x0380);
     c[PCI_CLASS_REVISION] = 0x01;
-    put_le32(c + PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_SPACE_MEMORY |
+    sim_put_le32(c + PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_SPACE_MEMORY |
              PCI_BASE_ADDRESS_MEM_TYPE_32 | PCI_BASE_ADDRESS_MEM_PREFETCH);
     s->bar_mask[0] = ~(uint32_t)s->memsize + 1;
-    put_le32(c + PCI_BASE_ADDRESS_2, PCI_BASE_ADDRESS_SPACE_MEMORY |
+    sim_put_le32(c + PCI_BASE_ADDRESS_2, PCI_BASE_ADDRESS_SPACE_MEMORY |
              PCI_BASE_ADDRESS_MEM_TYPE_32);
     s->bar_mask[2] = ~MBOCHS_MMIO_BAR_SIZE + 1;
 }
@@ -228,7 +216,7 @@ static void mbochs_cfg_write(Mbochs *s, uint64_t off, const uint8_t *buf)
         addr &= PCI_BASE_ADDRESS_MEM_MASK;
     }
     addr |= s->vconfig[off] & ~PCI_BASE_ADDRESS_MEM_MASK;
-    put_le32(s->vconfig + off, addr);
+    sim_put_le32(s->vconfig + off, addr);
 }
 
 /* handle_mmio_read / handle_mmio_write: EDID blob 0x000-0x3ff, dispi */

@@ -53,18 +53,6 @@ typedef struct Mdpy {
     struct vfio_device_info dev_info;  /* as last returned by GET_INFO */
 } Mdpy;
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-    p[0] = v;
-    p[1] = v >> 8;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    put_le16(p, v);
-    put_le16(p + 2, v >> 16);
-}
-
 static uint32_t roundup_pow2(uint32_t v)
 {
     uint32_t r = 1;
@@ -80,24 +68,24 @@ static void mdpy_config(Mdpy *s)
 {
     uint8_t *c = s->vconfig;
 
-    put_le16(c + PCI_VENDOR_ID, MDPY_PCI_VENDOR_ID);
-    put_le16(c + PCI_DEVICE_ID, MDPY_PCI_DEVICE_ID);
-    put_le16(c + PCI_SUBSYSTEM_VENDOR_ID, MDPY_PCI_SUBVENDOR_ID);
-    put_le16(c + PCI_SUBSYSTEM_ID, MDPY_PCI_SUBDEVICE_ID);
-    put_le16(c + PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
-    put_le16(c + PCI_STATUS, PCI_STATUS_CAP_LIST);
-    put_le16(c + PCI_CLASS_DEVICE, 0x0380);  /* PCI_CLASS_DISPLAY_OTHER */
+    sim_put_le16(c + PCI_VENDOR_ID, MDPY_PCI_VENDOR_ID);
+    sim_put_le16(c + PCI_DEVICE_ID, MDPY_PCI_DEVICE_ID);
+    sim_put_le16(c + PCI_SUBSYSTEM_VENDOR_ID, MDPY_PCI_SUBVENDOR_ID);
+    sim_put_le16(c + PCI_SUBSYSTEM_ID, MDPY_PCI_SUBDEVICE_ID);
+    sim_put_le16(c + PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+    sim_put_le16(c + PCI_STATUS, PCI_STATUS_CAP_LIST);
+    sim_put_le16(c + PCI_CLASS_DEVICE, 0x0380);  /* PCI_CLASS_DISPLAY_OTHER */
     c[PCI_CLASS_REVISION] = 0x01;
-    put_le32(c + PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_SPACE_MEMORY |
+    sim_put_le32(c + PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_SPACE_MEMORY |
              PCI_BASE_ADDRESS_MEM_TYPE_32 | PCI_BASE_ADDRESS_MEM_PREFETCH);
     s->bar_mask = ~s->memsize + 1;
     c[PCI_CAPABILITY_LIST] = MDPY_VENDORCAP_OFFSET;
     c[MDPY_VENDORCAP_OFFSET + 0] = 0x09;
     c[MDPY_VENDORCAP_OFFSET + 1] = 0x00;
     c[MDPY_VENDORCAP_OFFSET + 2] = MDPY_VENDORCAP_SIZE;
-    put_le32(c + MDPY_FORMAT_OFFSET, DRM_FORMAT_XRGB8888);
-    put_le32(c + MDPY_WIDTH_OFFSET, s->type->width);
-    put_le32(c + MDPY_HEIGHT_OFFSET, s->type->height);
+    sim_put_le32(c + MDPY_FORMAT_OFFSET, DRM_FORMAT_XRGB8888);
+    sim_put_le32(c + MDPY_WIDTH_OFFSET, s->type->width);
+    sim_put_le32(c + MDPY_HEIGHT_OFFSET, s->type->height);
 }
 
 /* mdpy_reset: a gray gradient, row i = i * 255 / height */
@@ -156,7 +144,7 @@ static void mdpy_cfg_write(Mdpy *s, uint64_t off, const uint8_t *buf)
         addr &= PCI_BASE_ADDRESS_MEM_MASK;
     }
     addr |= s->vconfig[off] & ~PCI_BASE_ADDRESS_MEM_MASK;
-    put_le32(s->vconfig + off, addr);
+    sim_put_le32(s->vconfig + off, addr);
 }
 
 /*

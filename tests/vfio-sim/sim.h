@@ -164,6 +164,19 @@ static inline int sim_check_argsz(const void *arg, size_t minsz)
     return *(const uint32_t *)arg < minsz ? -22 /* EINVAL */ : 0;
 }
 
+/* little-endian stores into emulated config space and registers */
+static inline void sim_put_le16(uint8_t *p, uint16_t v)
+{
+    p[0] = v;
+    p[1] = v >> 8;
+}
+
+static inline void sim_put_le32(uint8_t *p, uint32_t v)
+{
+    sim_put_le16(p, v);
+    sim_put_le16(p + 2, v >> 16);
+}
+
 /* counters the models keep for tests (read with vfio-sim's control) */
 void sim_count(SimDevice *dev, const char *what);
 unsigned sim_counter(SimDevice *dev, const char *what);

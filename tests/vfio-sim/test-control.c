@@ -87,7 +87,8 @@ static void test_memory(void)
        "control: the xy pattern on mdpy");
     vram = mmap(NULL, 16 << 20, PROT_READ, MAP_SHARED, b.fd, 3 * PAGE);
     ok(vram != MAP_FAILED &&
-       ctl_payload(words, sizeof(words), "write " MBOCHS " offset=4096 len=16") &&
+       ctl_payload(words, sizeof(words),
+                   "write " MBOCHS " offset=4096 len=16") &&
        vram[1024 + 3] == 0xdeadbeef, "control: write puts bytes in VRAM");
     ok(!ctl_payload(words, sizeof(words), "write " MBOCHS " offset=%u len=16",
                     16 << 20),
@@ -120,8 +121,10 @@ static void test_faults(void)
        "fault: from the config file, EINTR once, then the real answer");
     ctl("present " GVT " width=640 height=480 pattern=xy");
     ok(ctl("fault " GVT " query:EIO:2") &&
-       query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == -EIO &&
-       query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == -EIO &&
+       query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY,
+                   &p) == -EIO &&
+       query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY,
+                   &p) == -EIO &&
        query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.width == 640, "fault: query:EIO:2 fails two queries");
     ok(ctl("fault " GVT " query/cursor:ENODEV:1") &&
@@ -154,8 +157,9 @@ static void test_faults(void)
     ok(ctl("clear " GVT) &&
        query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format == DRM_FORMAT_XRGB8888, "fault: clear removes them all");
-    ok(!ctl("fault " GVT " get/primary:EIO") && !ctl("fault " GVT " query:EWHAT")
-       && !ctl("hostile " GVT " primary:colour=1"),
+    ok(!ctl("fault " GVT " get/primary:EIO") &&
+       !ctl("fault " GVT " query:EWHAT") &&
+       !ctl("hostile " GVT " primary:colour=1"),
        "fault: malformed specs are refused");
     ok(ctl("counter " GVT " faults-injected") && !strcmp(reply, "ok 5"),
        "fault: counted (faults-injected)");

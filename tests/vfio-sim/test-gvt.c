@@ -150,10 +150,12 @@ static void test_planes(Dev *d)
     int fd, fd2;
 
 
-    ok(query_plane(d->fd, VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_DMABUF,
-                   0, &p) == 0, "gvt: PROBE|DMABUF is 0");
-    ok(query_plane(d->fd, VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_REGION,
-                   0, &p) == -EINVAL, "gvt: PROBE|REGION is EINVAL");
+    ok(query_plane(d->fd, VFIO_GFX_PLANE_TYPE_PROBE |
+                   VFIO_GFX_PLANE_TYPE_DMABUF, 0, &p) == 0,
+       "gvt: PROBE|DMABUF is 0");
+    ok(query_plane(d->fd, VFIO_GFX_PLANE_TYPE_PROBE |
+                   VFIO_GFX_PLANE_TYPE_REGION, 0, &p) == -EINVAL,
+       "gvt: PROBE|REGION is EINVAL");
     ok(query_plane(d->fd, VFIO_GFX_PLANE_TYPE_REGION, PLANE_PRIMARY, &p) ==
        -EINVAL, "gvt: a REGION query is EINVAL");
     ok(query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
@@ -204,8 +206,9 @@ static void test_planes(Dev *d)
        p.drm_format_mod == I915_FORMAT_MOD_Y_TILED && p.stride == 4096 &&
        p.size == 4096 * 512, "gvt: Y-tiled: size = stride * rows to 32");
     ok(ap[(gma_of() - SLICE + tiled('y', 4096, 999 * 4, 499)) / 4] ==
-       xy(999, 499) && ap[(gma_of() - SLICE + tiled('y', 4096, 17 * 4, 40)) /
-                          4] == xy(17, 40), "gvt: Y-tiled pixels where the PRM puts them");
+       xy(999, 499) &&
+       ap[(gma_of() - SLICE + tiled('y', 4096, 17 * 4, 40)) / 4] == xy(17, 40),
+       "gvt: Y-tiled pixels where the PRM puts them");
     ok(ctl("present " GVT " format=XRGB8888 width=640 height=481 "
            "modifier=x pattern=xy") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
