@@ -52,18 +52,6 @@ bool sim_arg_u64(const SimArgs *args, const char *key, uint64_t *v)
     return true;
 }
 
-static SimDevice *find(const char *uuid)
-{
-    int i;
-
-    for (i = 0; uuid && i < sim_device_count(); i++) {
-        if (!strcmp(sim_device_at(i)->uuid, uuid)) {
-            return sim_device_at(i);
-        }
-    }
-    return NULL;
-}
-
 static int parse_args(char *rest, SimArgs *a, char *reply, size_t len)
 {
     char *tok, *save = NULL, *eq;
@@ -155,7 +143,7 @@ static int run(char *line, const void *payload, size_t paylen, char *reply,
         }
         return 0;
     }
-    dev = find(uuid);
+    dev = sim_device_find(uuid, true);
     if (!dev) {
         snprintf(reply, len, "no device '%s'", uuid ? uuid : "");
         return -ENOENT;

@@ -281,17 +281,38 @@ const char *sim_opt(SimDevice *dev, const char *key, const char *dflt)
     return dflt;
 }
 
-SimDevice *sim_device_by_uuid(const char *uuid)
+int sim_opt_cpu_mmap_errno(SimDevice *dev, int deny_errno, char *err,
+                           size_t errlen)
+{
+    const char *v = sim_opt(dev, "dmabuf-cpu-mmap", "deny");
+
+    if (!strcmp(v, "deny")) {
+        return deny_errno;
+    }
+    if (!strcmp(v, "allow")) {
+        return 0;
+    }
+    snprintf(err, errlen, "dmabuf-cpu-mmap=%s: deny or allow", v);
+    return -EINVAL;
+}
+
+SimDevice *sim_device_find(const char *uuid, bool removed_too)
 {
     int i;
 
     sim_init();
-    for (i = 0; i < ndevices; i++) {
-        if (!devices[i].removed && !strcmp(devices[i].uuid, uuid)) {
+    for (i = 0; uuid && i < ndevices; i++) {
+        if ((removed_too || !devices[i].removed) &&
+            !strcmp(devices[i].uuid, uuid)) {
             return &devices[i];
         }
     }
     return NULL;
+}
+
+SimDevice *sim_device_by_uuid(const char *uuid)
+{
+    return sim_device_find(uuid, false);
 }
 
 SimDevice *sim_device_in_group(int group, const char *name)

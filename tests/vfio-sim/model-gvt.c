@@ -92,6 +92,7 @@ typedef struct Gvt {
     uint8_t edid_blob[GVT_EDID_SIZE];
     uint8_t opregion[GVT_OPREGION_SIZE];
     GvtObj *objs;
+    int cpu_mmap_errno;
 } Gvt;
 
 /* A valid EDID 1.4 base block with one detailed timing for @w x @h */
@@ -184,6 +185,12 @@ static int gvt_init(SimDevice *dev, char *err, size_t errlen)
     if (!s->type) {
         snprintf(err, errlen, "gvt has no type '%s' (GVTg_V5_8, GVTg_V5_4)",
                  tname);
+        free(s);
+        return -EINVAL;
+    }
+    /* i915 6.1: a vGPU framebuffer object has no shmem to map: -ENODEV */
+    s->cpu_mmap_errno = sim_opt_cpu_mmap_errno(dev, ENODEV, err, errlen);
+    if (s->cpu_mmap_errno < 0) {
         free(s);
         return -EINVAL;
     }
@@ -700,8 +707,7 @@ static long gvt_get_dmabuf(SimDevice *dev, uint32_t id)
     d.offset = obj->info.start - s->slice_base;
     d.size = (obj->info.size + SIM_PAGE_SIZE - 1) &
              ~(uint64_t)(SIM_PAGE_SIZE - 1);
-    d.cpu_mmap_errno = strcmp(sim_opt(dev, "dmabuf-cpu-mmap", "deny"),
-                              "allow") ? ENODEV : 0;
+    d.cpu_mmap_errno = s->cpu_mmap_errno;
     d.fd_flags = O_CLOEXEC;                 /* DRM_CLOEXEC | DRM_RDWR */
     fd = sim_dmabuf_fd(&d);
     if (fd < 0) {

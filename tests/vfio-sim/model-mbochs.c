@@ -131,7 +131,6 @@ static int mbochs_reset(Mbochs *s)
 static int mbochs_init(SimDevice *dev, char *err, size_t errlen)
 {
     const char *tname = sim_opt(dev, "type", "medium");
-    const char *cpu_mmap = sim_opt(dev, "dmabuf-cpu-mmap", "deny");
     Mbochs *s = calloc(1, sizeof(*s));
     size_t i;
 
@@ -146,13 +145,12 @@ static int mbochs_init(SimDevice *dev, char *err, size_t errlen)
         free(s);
         return -EINVAL;
     }
-    if (strcmp(cpu_mmap, "deny") && strcmp(cpu_mmap, "allow")) {
-        snprintf(err, errlen, "dmabuf-cpu-mmap=%s: deny or allow", cpu_mmap);
+    /* measured on 6.1: mbochs exports read-only, any mmap is -EINVAL */
+    s->cpu_mmap_errno = sim_opt_cpu_mmap_errno(dev, EINVAL, err, errlen);
+    if (s->cpu_mmap_errno < 0) {
         free(s);
         return -EINVAL;
     }
-    /* measured on 6.1: mbochs exports read-only, any mmap is -EINVAL */
-    s->cpu_mmap_errno = strcmp(cpu_mmap, "allow") ? EINVAL : 0;
     s->memsize = (uint64_t)s->type->mbytes << 20;
     s->vram_fd = sim_memfd("vfio-sim-mbochs-vram", s->memsize);
     s->next_id = 1;

@@ -113,12 +113,21 @@ typedef struct SimDmabuf {
 void sim_init(void);
 const char *sim_root(void);
 SimDevice *sim_device_by_uuid(const char *uuid);
+/* by uuid, removed (unplugged) devices too if @removed_too */
+SimDevice *sim_device_find(const char *uuid, bool removed_too);
 SimDevice *sim_device_in_group(int group, const char *name);
 bool sim_group_exists(int group);
 const char *sim_opt(SimDevice *dev, const char *key, const char *dflt);
 void sim_log(const char *cat, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int sim_memfd(const char *name, uint64_t size);
+/*
+ * The device's dmabuf-cpu-mmap=deny|allow: 0 if userspace may mmap its
+ * dma-bufs, else @deny_errno (the exporter's measured errno); -EINVAL with
+ * @err set for any other value.
+ */
+int sim_opt_cpu_mmap_errno(SimDevice *dev, int deny_errno, char *err,
+                           size_t errlen);
 
 /* The kernel's VFIO core on our fds (core.c).  -errno on failure. */
 enum SimFileType {
