@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,46 @@ static int cmd_rect(SimDevice *dev, const SimArgs *a, char *reply, size_t len)
     return 0;
 }
 
+/* scanout: the primary plane the device scans out now, as the guest set it */
+static int cmd_scanout(SimDevice *dev, char *reply, size_t len)
+{
+    SimScanout sc;
+
+    if (!dev->ops->scanout || dev->ops->scanout(dev, &sc) < 0) {
+        snprintf(reply, len, "no primary plane is scanned out");
+        return -ENODEV;
+    }
+    snprintf(reply, len, "format=0x%08x modifier=0x%" PRIx64 " width=%u "
+             "height=%u stride=%u offset=0x%" PRIx64, sc.fourcc, sc.modifier,
+             sc.width, sc.height, sc.stride, sc.offset);
+    return 0;
+}
+
+/* snapshot path=F: the primary plane's pixels into a PPM file */
+static int cmd_snapshot(SimDevice *dev, const SimArgs *a, char *reply,
+                        size_t len)
+{
+    const char *path = sim_arg(a, "path", NULL);
+    SimScanout sc;
+    int ret;
+
+    if (!path || !*path) {
+        snprintf(reply, len, "snapshot needs path=");
+        return -EINVAL;
+    }
+    if (!dev->ops->scanout || dev->ops->scanout(dev, &sc) < 0) {
+        snprintf(reply, len, "no primary plane is scanned out");
+        return -ENODEV;
+    }
+    ret = sim_snapshot(&sc, path);
+    if (ret < 0) {
+        snprintf(reply, len, "%s: %s", path, strerror(-ret));
+        return ret;
+    }
+    snprintf(reply, len, "%ux%u", sc.width, sc.height);
+    return 0;
+}
+
 static int run(char *line, const void *payload, size_t paylen, char *reply,
                size_t len)
 {
@@ -163,6 +204,9 @@ static int run(char *line, const void *payload, size_t paylen, char *reply,
         sim_fault_clear(dev);
         return 0;
     }
+    if (!strcmp(cmd, "scanout")) {
+        return cmd_scanout(dev, reply, len);
+    }
     if (!strcmp(cmd, "unplug")) {
         snprintf(reply, len, "%s", sim_device_unplug(dev) ? "removed" :
                  "pending");
@@ -177,6 +221,9 @@ static int run(char *line, const void *payload, size_t paylen, char *reply,
     }
     if (!strcmp(cmd, "rect")) {
         return cmd_rect(dev, &a, reply, len);
+    }
+    if (!strcmp(cmd, "snapshot")) {
+        return cmd_snapshot(dev, &a, reply, len);
     }
     ret = dev->ops->control ? dev->ops->control(dev, cmd, &a, reply, len) :
           -ENOENT;

@@ -130,16 +130,79 @@ uint32_t sim_pattern_xy(uint32_t x, uint32_t y)
            (((x >> 8) << 4 | (y >> 8)) & 0xff);
 }
 
+uint32_t sim_unpixel(uint32_t fourcc, uint32_t px)
+{
+    uint32_t r, g, b;
+
+    switch (fourcc) {
+    case DRM_FORMAT_XRGB8888:
+        return 0xff000000u | px;
+    case DRM_FORMAT_ABGR8888:
+        return (px & 0xff00ff00u) | (px & 0xff) << 16 | (px >> 16 & 0xff);
+    case DRM_FORMAT_XBGR8888:
+        return 0xff000000u | (px & 0xff00) | (px & 0xff) << 16 |
+               (px >> 16 & 0xff);
+    case DRM_FORMAT_RGB565:
+        r = px >> 11 & 0x1f;
+        g = px >> 5 & 0x3f;
+        b = px & 0x1f;
+        return 0xff000000u | (r << 3 | r >> 2) << 16 | (g << 2 | g >> 4) << 8 |
+               (b << 3 | b >> 2);
+    case DRM_FORMAT_XRGB2101010:
+        return 0xff000000u | (px >> 22 & 0xff) << 16 | (px >> 12 & 0xff) << 8 |
+               (px >> 2 & 0xff);
+    case DRM_FORMAT_XBGR2101010:
+        return 0xff000000u | (px >> 2 & 0xff) << 16 | (px >> 12 & 0xff) << 8 |
+               (px >> 22 & 0xff);
+    default:
+        return px;
+    }
+}
+
+/*
+ * Map the whole of @sc (all its tile rows) after checking its geometry;
+ * *base is its first byte.  Unmap with munmap(*map, *maplen).
+ */
+static int map_scanout(const SimScanout *sc, int prot, uint8_t **map,
+                       uint64_t *maplen, uint8_t **base)
+{
+    unsigned bpp = sim_format_bpp(sc->fourcc);
+    unsigned rows = sim_layout_tile_rows(sc->modifier);
+    uint64_t size, start;
+
+    if (!bpp || !sim_layout_ok(sc->modifier, sc->stride) ||
+        (uint64_t)sc->width * bpp > sc->stride) {
+        return -EINVAL;
+    }
+    size = (uint64_t)sc->stride * ((sc->height + rows - 1) / rows * rows);
+    start = sc->offset & ~(uint64_t)(SIM_PAGE_SIZE - 1);
+    *maplen = sc->offset - start + size;
+    *map = mmap(NULL, *maplen, prot, MAP_SHARED, sc->fd, start);
+    if (*map == MAP_FAILED) {
+        return -errno;
+    }
+    *base = *map + (sc->offset - start);
+    return 0;
+}
+
+static uint8_t *pixel_at(const SimScanout *sc, uint8_t *base, uint32_t x,
+                         uint32_t y)
+{
+    unsigned bpp = sim_format_bpp(sc->fourcc);
+
+    return base + sim_layout_offset(sc->modifier, sc->stride, x * bpp, y);
+}
+
 int sim_draw(const SimScanout *sc, uint32_t x, uint32_t y, uint32_t w,
              uint32_t h, const char *pattern)
 {
     unsigned bpp = sim_format_bpp(sc->fourcc);
-    unsigned rows = sim_layout_tile_rows(sc->modifier);
     bool xy = !strcmp(pattern, "xy");
     uint32_t colour = 0, px, i, j;
-    uint64_t size, start, maplen;
     uint8_t *map, *base;
+    uint64_t maplen;
     char *end;
+    int ret;
 
     if (!xy) {
         colour = strtoul(pattern, &end, 0);
@@ -148,33 +211,66 @@ int sim_draw(const SimScanout *sc, uint32_t x, uint32_t y, uint32_t w,
         }
         colour = sim_pixel(sc->fourcc, colour);
     }
-    if (!bpp || !sim_layout_ok(sc->modifier, sc->stride) ||
-        x > sc->width || w > sc->width - x ||
-        y > sc->height || h > sc->height - y ||
-        (uint64_t)sc->width * bpp > sc->stride) {
+    if (x > sc->width || w > sc->width - x ||
+        y > sc->height || h > sc->height - y) {
         return -EINVAL;
     }
     if (!w || !h) {
         return 0;
     }
-    size = (uint64_t)sc->stride * ((sc->height + rows - 1) / rows * rows);
-    start = sc->offset & ~(uint64_t)(SIM_PAGE_SIZE - 1);
-    maplen = sc->offset - start + size;
-    map = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_SHARED, sc->fd,
-               start);
-    if (map == MAP_FAILED) {
-        return -errno;
+    ret = map_scanout(sc, PROT_READ | PROT_WRITE, &map, &maplen, &base);
+    if (ret < 0) {
+        return ret;
     }
-    base = map + (sc->offset - start);
     for (j = y; j < y + h; j++) {
         for (i = x; i < x + w; i++) {
-            uint8_t *p = base + sim_layout_offset(sc->modifier, sc->stride,
-                                                  i * bpp, j);
-
             px = xy ? sim_pixel(sc->fourcc, sim_pattern_xy(i, j)) : colour;
-            memcpy(p, &px, bpp);  /* little-endian, as the formats are */
+            memcpy(pixel_at(sc, base, i, j), &px, bpp);  /* little-endian */
         }
     }
     munmap(map, maplen);
     return 0;
+}
+
+int sim_snapshot(const SimScanout *sc, const char *path)
+{
+    unsigned bpp = sim_format_bpp(sc->fourcc);
+    uint8_t *map, *base, *row;
+    uint32_t i, j, px, argb;
+    uint64_t maplen;
+    FILE *f;
+    int ret;
+
+    ret = map_scanout(sc, PROT_READ, &map, &maplen, &base);
+    if (ret < 0) {
+        return ret;
+    }
+    row = malloc((size_t)sc->width * 3);
+    f = fopen(path, "we");
+    if (!f || !row) {
+        ret = -errno;
+        goto out;
+    }
+    fprintf(f, "P6\n%u %u\n255\n", sc->width, sc->height);
+    for (j = 0; j < sc->height; j++) {
+        for (i = 0; i < sc->width; i++) {
+            px = 0;
+            memcpy(&px, pixel_at(sc, base, i, j), bpp);
+            argb = sim_unpixel(sc->fourcc, px);
+            row[i * 3] = argb >> 16;
+            row[i * 3 + 1] = argb >> 8;
+            row[i * 3 + 2] = argb;
+        }
+        fwrite(row, 3, sc->width, f);
+    }
+    if (fflush(f) || ferror(f)) {
+        ret = -EIO;
+    }
+out:
+    if (f) {
+        fclose(f);
+    }
+    free(row);
+    munmap(map, maplen);
+    return ret;
 }

@@ -215,6 +215,10 @@ int sim_draw(const SimScanout *sc, uint32_t x, uint32_t y, uint32_t w,
              uint32_t h, const char *pattern);
 /* the colour of the "xy" test pattern at (x, y), 0xAARRGGBB */
 uint32_t sim_pattern_xy(uint32_t x, uint32_t y);
+/* the 0xAARRGGBB colour of pixel @px stored as @fourcc (sim_pixel inverse) */
+uint32_t sim_unpixel(uint32_t fourcc, uint32_t px);
+/* write the pixels of @sc to @path as a binary PPM (P6); 0 or -errno */
+int sim_snapshot(const SimScanout *sc, const char *path);
 
 /* Fault injection (fault.c); @spec as in the README */
 int sim_fault_add(SimDevice *dev, const char *kind, const char *spec,

@@ -4,6 +4,7 @@
  * a client on the Unix socket VFIO_SIM_CONTROL scripts the mdpy, mbochs
  * and gvt models and injects faults; the raw ABI shows the effect.
  */
+#include <libgen.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <libdrm/drm_fourcc.h>
@@ -109,6 +110,67 @@ static void test_memory(void)
     close_dev(&b);
 }
 
+/* the RGB of (x, y) in a PPM file snapshot wrote; false if unreadable */
+static bool ppm_pixel(const char *path, uint32_t x, uint32_t y,
+                      uint32_t *w, uint32_t *h, uint32_t *rgb)
+{
+    FILE *f = fopen(path, "r");
+    uint8_t px[3] = { 0 };
+    bool good;
+
+    good = f && fscanf(f, "P6 %u %u 255", w, h) == 2 && fgetc(f) == '\n' &&
+           x < *w && y < *h &&
+           fseek(f, ((long)y * *w + x) * 3, SEEK_CUR) == 0 &&
+           fread(px, 1, 3, f) == 3;
+    if (f) {
+        fclose(f);
+    }
+    *rgb = px[0] << 16 | px[1] << 8 | px[2];
+    return good;
+}
+
+static void test_snapshot(const char *dir)
+{
+    uint32_t w = 0, h = 0, rgb, want;
+    char ppm[PATH_MAX];
+    bool all = true;
+    int i;
+
+    snprintf(ppm, sizeof(ppm), "%s/snap.ppm", dir);
+    ok(ctl("scanout " MBOCHS) && strstr(reply, "format=0x34325258 ") &&
+       strstr(reply, "width=800 height=600 stride=3200 offset=0x0"),
+       "control: scanout tells mbochs's mode");
+    /* closing mbochs put its VRAM pages: the registers stay, pixels not */
+    ok(ctl("snapshot " MBOCHS " path=%s", ppm) &&
+       ppm_pixel(ppm, 799, 599, &w, &h, &rgb) && rgb == 0,
+       "control: snapshot of mbochs after a close: zeroed VRAM");
+    ok(ctl("rect " MBOCHS " x=799 y=599 w=1 h=1 pattern=0x123456") &&
+       ctl("snapshot " MBOCHS " path=%s", ppm) && !strcmp(reply, "ok 800x600") &&
+       ppm_pixel(ppm, 799, 599, &w, &h, &rgb) && w == 800 && h == 600 &&
+       rgb == 0x123456, "control: snapshot of mbochs, a pixel rect drew");
+    ok(ctl("present " GVT " format=RGB565 width=600 height=300 modifier=y "
+           "pattern=xy") && ctl("scanout " GVT) &&
+       strstr(reply, "format=0x36314752 ") &&
+       strstr(reply, "modifier=0x100000000000002 "),
+       "control: scanout tells gvt's Y-tiled RGB565 frame");
+    ok(ctl("snapshot " GVT " path=%s", ppm), "control: snapshot of gvt");
+    for (i = 0; i < 40; i++) {
+        uint32_t x = (i * 97) % 600, y = (i * 61) % 300;
+
+        want = xy(x, y);
+        if (!ppm_pixel(ppm, x, y, &w, &h, &rgb) ||
+            (rgb & 0xf8fcf8) != (want & 0xf8fcf8)) {
+            all = false;
+        }
+    }
+    ok(all && w == 600 && h == 300,
+       "control: snapshot detiles and decodes RGB565 (40 pixels)");
+    ok(!ctl("snapshot " GVT " path=/nonexistent/dir/x.ppm") &&
+       strstr(reply, "No such file"), "control: snapshot reports errors");
+    ok(!ctl("snapshot " GVT) && strstr(reply, "path="),
+       "control: snapshot needs path=");
+}
+
 static void test_faults(void)
 {
     Dev g = open_dev(10, GVT), g2 = open_dev(11, GVT2);
@@ -203,6 +265,7 @@ int main(void)
     connect_control(path);
     test_protocol();
     test_memory();
+    test_snapshot(dirname(path));
     test_faults();
     test_unplug();
     return done_testing();

@@ -30,13 +30,6 @@ static int ctl(const char *fmt, ...)
     return fn ? fn(line, NULL, 0, reply, sizeof(reply)) : -ENOSYS;
 }
 
-/* the README's "xy" test pattern, 0xAARRGGBB */
-static uint32_t xy(uint32_t x, uint32_t y)
-{
-    return 0xff000000u | (x & 0xff) << 16 | (y & 0xff) << 8 |
-           (((x >> 8) << 4 | (y >> 8)) & 0xff);
-}
-
 /* byte (xb, y) of an Intel tiled surface (PRM: X 512x8, Y 16x32 columns) */
 static uint64_t tiled(int mod, uint32_t stride, uint32_t xb, uint32_t y)
 {

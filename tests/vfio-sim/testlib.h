@@ -95,6 +95,13 @@ static inline void sim_setup(const char *devices, char *control, size_t len)
     setenv("VFIO_SIM_KERNEL_BUGS", "count", 1);
 }
 
+/* the README's "xy" test pattern, 0xAARRGGBB (computed here, not by the sim) */
+static inline uint32_t xy(uint32_t x, uint32_t y)
+{
+    return 0xff000000u | (x & 0xff) << 16 | (y & 0xff) << 8 |
+           (((x >> 8) << 4 | (y >> 8)) & 0xff);
+}
+
 typedef struct Dev {
     int container, group, fd;
 } Dev;
