@@ -28,6 +28,8 @@ export CCACHE_NOHASHDIR=1
 
 # the simulator and its raw-ABI tests (plain C, no QEMU)
 make -s -C "$top/tests/vfio-sim" O="$out/vfio-sim"
+# the test guest: Debian's kernel and busybox-static, cached
+/usr/bin/python3 "$top/tests/guest/mkguest.py" "$out/guest"
 
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(qemu-system-x86_64 tests/qtest/vfio-display-test)

@@ -51,6 +51,8 @@ run_suite vfio-sim-egl env LD_PRELOAD="$out/vfio-sim/libvfio-sim.so" \
     "$out/vfio-sim/test-egl"
 run_suite fidelity /usr/bin/python3 "$top/tests/vfio-sim/test-fidelity.py" \
     "$out/vfio-sim/libvfio-sim.so" /usr/bin/qemu-system-x86_64
+run_suite guest timeout 600 /usr/bin/python3 "$top/tests/guest/test-guest.py" \
+    "$out/vfio-sim/libvfio-sim.so" /usr/bin/qemu-system-x86_64 "$out/guest"
 run_suite qtest env QTEST_QEMU_BINARY="$out/qemu/qemu-system-x86_64" \
     "$out/qemu/tests/qtest/vfio-display-test" --tap -k
 

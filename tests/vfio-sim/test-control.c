@@ -145,7 +145,8 @@ static void test_snapshot(const char *dir)
        ppm_pixel(ppm, 799, 599, &w, &h, &rgb) && rgb == 0,
        "control: snapshot of mbochs after a close: zeroed VRAM");
     ok(ctl("rect " MBOCHS " x=799 y=599 w=1 h=1 pattern=0x123456") &&
-       ctl("snapshot " MBOCHS " path=%s", ppm) && !strcmp(reply, "ok 800x600") &&
+       ctl("snapshot " MBOCHS " path=%s", ppm) &&
+       !strcmp(reply, "ok 800x600") &&
        ppm_pixel(ppm, 799, 599, &w, &h, &rgb) && w == 800 && h == 600 &&
        rgb == 0x123456, "control: snapshot of mbochs, a pixel rect drew");
     ok(ctl("present " GVT " format=RGB565 width=600 height=300 modifier=y "

@@ -11,13 +11,14 @@
 #
 # usage: test-fidelity.py SIMLIB [QEMU]
 
-import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from simtap import Qmp, Tap, control, sim_env  # noqa: E402
 
 SIMLIB = sys.argv[1]
 QEMU = sys.argv[2] if len(sys.argv) > 2 else "/usr/bin/qemu-system-x86_64"
@@ -28,43 +29,8 @@ W, H = 640, 480                 # mdpy type vga
 BAR0 = 0xc0000000               # above q35's MMCONFIG window
 SLOT = 3                        # 00:03.0 on pcie.0
 
-ntest = 0
-nfail = 0
-
-
-def ok(cond, name, diag=""):
-    global ntest, nfail
-    ntest += 1
-    if not cond:
-        nfail += 1
-        for line in str(diag).splitlines()[-15:]:
-            print("# " + line)
-    print("%sok %d - %s" % ("" if cond else "not ", ntest, name), flush=True)
-
-
-class Qmp:
-    def __init__(self, path):
-        for _ in range(100):
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                time.sleep(0.05)
-        self.file = self.sock.makefile("rw")
-        json.loads(self.file.readline())
-        self.cmd("qmp_capabilities")
-
-    def cmd(self, name, **args):
-        self.file.write(json.dumps({"execute": name, "arguments": args}))
-        self.file.flush()
-        while True:
-            rsp = json.loads(self.file.readline())
-            if "event" not in rsp:
-                return rsp
-
-    def hmp(self, line):
-        return self.cmd("human-monitor-command", **{"command-line": line})
+tap = Tap()
+ok = tap.ok
 
 
 class Gdb:
@@ -94,10 +60,7 @@ class Gdb:
 
 
 def start(tmp, device, extra=()):
-    env = dict(os.environ, LD_PRELOAD=SIMLIB,
-               VFIO_SIM_CONFIG=os.path.join(tmp, "config"),
-               VFIO_SIM_DIR=os.path.join(tmp, "root"),
-               VFIO_SIM_CONTROL=os.path.join(tmp, "control"))
+    env = sim_env(SIMLIB, tmp)
     args = [QEMU, "-M", "q35", "-nodefaults", "-display", "none", "-S",
             "-qmp", "unix:%s/qmp.sock,server=on,wait=off" % tmp,
             "-device", device] + list(extra)
@@ -155,15 +118,6 @@ def test_mdpy(tmp):
     proc.wait(timeout=20)
 
 
-def control(tmp, line):
-    with socket.socket(socket.AF_UNIX) as s:
-        s.connect(tmp + "/control")
-        f = s.makefile("rw")
-        f.write(line + "\n")
-        f.flush()
-        return f.readline().strip()
-
-
 def test_gvt(tmp):
     dev = "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,display=off," \
           "bus=pcie.0,addr=0x%x" % (GVT, SLOT)
@@ -207,8 +161,7 @@ def main():
         test_nogl(tmp, MBOCHS, "mbochs")
         test_gvt(tmp)
         test_nogl(tmp, GVT, "gvt")
-    print("1..%d" % ntest)
-    return 1 if nfail else 0
+    return tap.done()
 
 
 sys.exit(main())

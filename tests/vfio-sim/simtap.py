@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# What the Python tests of vfio-sim share: TAP output, a QMP client, the
+# control socket and the environment that preloads the simulator.
+
+import json
+import os
+import socket
+import time
+
+
+class Tap:
+    def __init__(self):
+        self.count = 0
+        self.failed = 0
+
+    def ok(self, cond, name, diag=""):
+        """One test case; @diag's last lines are shown when it fails."""
+        self.count += 1
+        if not cond:
+            self.failed += 1
+            for line in str(diag).splitlines()[-15:]:
+                print("# " + line)
+        print("%sok %d - %s" % ("" if cond else "not ", self.count, name),
+              flush=True)
+        return cond
+
+    def done(self):
+        print("1..%d" % self.count)
+        return 1 if self.failed else 0
+
+
+class Qmp:
+    def __init__(self, path, timeout=10):
+        deadline = time.time() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.file = self.sock.makefile("rw")
+        json.loads(self.file.readline())
+        self.cmd("qmp_capabilities")
+
+    def cmd(self, name, **args):
+        self.file.write(json.dumps({"execute": name, "arguments": args}))
+        self.file.flush()
+        while True:
+            rsp = json.loads(self.file.readline())
+            if "event" not in rsp:
+                return rsp
+
+    def hmp(self, line):
+        return self.cmd("human-monitor-command", **{"command-line": line})
+
+
+def sim_env(simlib, tmp):
+    """The environment of a process the simulator is preloaded into, with
+    its configuration, sysfs root and control socket in @tmp."""
+    return dict(os.environ, LD_PRELOAD=simlib,
+                VFIO_SIM_CONFIG=os.path.join(tmp, "config"),
+                VFIO_SIM_DIR=os.path.join(tmp, "root"),
+                VFIO_SIM_CONTROL=os.path.join(tmp, "control"))
+
+
+def control(tmp, line):
+    """One command on the control socket in @tmp; its reply line."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(os.path.join(tmp, "control"))
+        f = s.makefile("rw")
+        f.write(line + "\n")
+        f.flush()
+        return f.readline().strip()
+
+
+def read_ppm(path):
+    """(width, height, rgb bytes) of a binary PPM."""
+    data = open(path, "rb").read()
+    magic, w, h, maxval, pix = data.split(maxsplit=4)
+    if magic != b"P6" or maxval != b"255":
+        raise ValueError("%s is not a P6 PPM" % path)
+    return int(w), int(h), pix
+
+
+def xy_rgb(x, y):
+    """The README's xy test pattern at (x, y), as 3 bytes."""
+    return bytes((x & 0xff, y & 0xff, ((x >> 8) << 4 | (y >> 8)) & 0xff))
