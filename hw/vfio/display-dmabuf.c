@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vfio mdev display: the dma-buf path.  Each refresh queries the primary
+ * and cursor planes, finds their dma-buf in a bounded cache by id or
+ * fetches it (GET_GFX_DMABUF) once, and hands it to the GL console.
+ */
+#include "qemu/osdep.h"
+#include <sys/ioctl.h>
+
+#include "qemu/error-report.h"
+#include "ui/dmabuf.h"
+#include "pci.h"
+#include "vfio-display.h"
+#include "trace.h"
+
+static const char *plane_name(uint32_t type)
+{
+    return type == VFIO_DISPLAY_PLANE_CURSOR ? "cursor" : "primary";
+}
+
+/* close the fd, release the GL side, forget the id */
+static void vfio_display_dmabuf_drop(VFIODisplay *dpy, VFIODisplayBuf *b)
+{
+    trace_vfio_display_dmabuf_drop(dpy->vdev->vbasedev.name, b->plane.id);
+    QTAILQ_REMOVE(&dpy->dmabuf.bufs, b, next);
+    dpy->dmabuf.count--;
+    if (b->buf) {
+        dpy_gl_release_dmabuf(dpy->con, b->buf);
+        qemu_dmabuf_close(b->buf);
+        qemu_dmabuf_free(b->buf);
+    }
+    dpy->stats.drops++;
+    g_free(b);
+}
+
+/* keep the cache bounded: drop the least recently shown buffers */
+static void vfio_display_dmabuf_evict(VFIODisplay *dpy)
+{
+    VFIODisplayBuf *b, *prev;
+
+    QTAILQ_FOREACH_REVERSE_SAFE(b, &dpy->dmabuf.bufs, next, prev) {
+        if (dpy->dmabuf.count <= VFIO_DISPLAY_DMABUF_CACHE) {
+            return;
+        }
+        if (b != dpy->dmabuf.primary && b != dpy->dmabuf.cursor) {
+            vfio_display_dmabuf_drop(dpy, b);
+        }
+    }
+}
+
+static VFIODisplayBuf *vfio_display_dmabuf_lookup(VFIODisplay *dpy,
+                                                  uint32_t id)
+{
+    VFIODisplayBuf *b;
+
+    QTAILQ_FOREACH(b, &dpy->dmabuf.bufs, next) {
+        if (b->plane.id == id) {
+            QTAILQ_REMOVE(&dpy->dmabuf.bufs, b, next);
+            QTAILQ_INSERT_HEAD(&dpy->dmabuf.bufs, b, next);
+            return b;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * GET the dma-buf of @plane (an id not in the cache) and wrap it.  A
+ * buffer the device reports smaller than the plane is kept as a rejected
+ * entry (no fd): the id is not fetched again while it is reported.
+ */
+static VFIODisplayBuf *vfio_display_dmabuf_fetch(VFIODisplay *dpy,
+                                                 const VFIODisplayPlane *plane,
+                                                 uint32_t type)
+{
+    uint32_t id = plane->id;
+    VFIODisplayBuf *b;
+    off_t size;
+    int fd;
+
+    fd = ioctl(dpy->vdev->vbasedev.fd, VFIO_DEVICE_GET_GFX_DMABUF, &id);
+    if (fd < 0) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_GET,
+                           "GET_GFX_DMABUF of %s plane id %u: %s",
+                           plane_name(type), plane->id, strerror(errno));
+        return NULL;
+    }
+    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_GET);
+    size = lseek(fd, 0, SEEK_END);
+    trace_vfio_display_dmabuf_get(dpy->vdev->vbasedev.name, plane->id, fd,
+                                  size);
+    b = g_new0(VFIODisplayBuf, 1);
+    b->plane = *plane;
+    if (size < 0 || !vfio_display_plane_fits(plane, size)) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_DMABUF_SIZE,
+                           "%s plane id %u: size %" PRIu64 " but the dma-buf "
+                           "has %" PRId64 " bytes", plane_name(type),
+                           plane->id, plane->size, (int64_t)size);
+        close(fd);
+    } else {
+        b->buf = qemu_dmabuf_new(plane->width, plane->height, plane->stride,
+                                 0, 0, plane->width, plane->height,
+                                 plane->fourcc, plane->modifier, fd,
+                                 false, false);
+        dpy->stats.imports++;
+    }
+    QTAILQ_INSERT_HEAD(&dpy->dmabuf.bufs, b, next);
+    dpy->dmabuf.count++;
+    return b;
+}
+
+/*
+ * The buffer the device scans out on plane @type now: 0 with *out NULL
+ * if there is no plane, 0 with *out set, or -errno after a fault.
+ */
+static int vfio_display_dmabuf_plane(VFIODisplay *dpy, uint32_t type,
+                                     VFIODisplayBuf **out)
+{
+    VFIODisplayFault kind = type == VFIO_DISPLAY_PLANE_CURSOR ?
+        VFIO_DISPLAY_FAULT_CURSOR : VFIO_DISPLAY_FAULT_PLANE;
+    struct vfio_device_gfx_plane_info info;
+    VFIODisplayPlane plane;
+    VFIODisplayBuf *b;
+    const char *why;
+    int ret;
+
+    *out = NULL;
+    ret = vfio_display_query(dpy, VFIO_GFX_PLANE_TYPE_DMABUF, type, &info);
+    if (ret == -ENODEV) {
+        return 0;               /* the vendor driver is not ready yet */
+    }
+    if (ret < 0) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_QUERY,
+                           "query of the %s plane: %s", plane_name(type),
+                           strerror(-ret));
+        return ret;
+    }
+    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_QUERY);
+    if (!info.drm_format || !info.size) {
+        return 0;
+    }
+    if (!vfio_display_plane_check(&info, type, true, &plane, &why)) {
+        vfio_display_fault(dpy, kind, "%s plane not shown: %s (format 0x%x "
+                           "mod 0x%" PRIx64 " %ux%u stride %u size %u)",
+                           plane_name(type), why, info.drm_format,
+                           (uint64_t)info.drm_format_mod, info.width,
+                           info.height, info.stride, info.size);
+        return -EINVAL;
+    }
+    b = vfio_display_dmabuf_lookup(dpy, plane.id);
+    if (b && !vfio_display_plane_same(&b->plane, &plane)) {
+        vfio_display_fault(dpy, kind, "%s plane: dma-buf id %u changed its "
+                           "layout while its fd is open", plane_name(type),
+                           plane.id);
+        return -EINVAL;
+    }
+    if (!b) {
+        b = vfio_display_dmabuf_fetch(dpy, &plane, type);
+    }
+    if (!b || !b->buf) {
+        return -EINVAL;
+    }
+    vfio_display_recovered(dpy, kind);
+    b->plane.x = plane.x;
+    b->plane.y = plane.y;
+    b->plane.hot_x = plane.hot_x;
+    b->plane.hot_y = plane.hot_y;
+    b->plane.has_hot = plane.has_hot;
+    *out = b;
+    return 0;
+}
+
+/* a new cursor image, or a new hotspot for the one shown */
+static bool vfio_display_cursor_changed(VFIODisplay *dpy,
+                                        VFIODisplayBuf *cursor)
+{
+    return cursor != dpy->dmabuf.cursor ||
+           (cursor && (cursor->plane.hot_x != dpy->dmabuf.hot_x ||
+                       cursor->plane.hot_y != dpy->dmabuf.hot_y));
+}
+
+static void vfio_display_dmabuf_cursor(VFIODisplay *dpy)
+{
+    VFIODisplayBuf *cursor;
+    bool moved;
+
+    if (vfio_display_dmabuf_plane(dpy, VFIO_DISPLAY_PLANE_CURSOR,
+                                  &cursor) < 0) {
+        return;                 /* keep the cursor we have */
+    }
+    moved = cursor && (!dpy->dmabuf.cursor ||
+                       cursor->plane.x != dpy->dmabuf.cursor_x ||
+                       cursor->plane.y != dpy->dmabuf.cursor_y);
+    if (vfio_display_cursor_changed(dpy, cursor)) {
+        dpy->dmabuf.cursor = cursor;
+        dpy->dmabuf.hot_x = cursor ? cursor->plane.hot_x : 0;
+        dpy->dmabuf.hot_y = cursor ? cursor->plane.hot_y : 0;
+        dpy_gl_cursor_dmabuf(dpy->con, cursor ? cursor->buf : NULL,
+                             cursor && cursor->plane.has_hot,
+                             dpy->dmabuf.hot_x, dpy->dmabuf.hot_y);
+    }
+    if (moved) {
+        trace_vfio_display_dmabuf_cursor(dpy->vdev->vbasedev.name,
+                                         cursor->plane.id, cursor->plane.x,
+                                         cursor->plane.y);
+        dpy->dmabuf.cursor_x = cursor->plane.x;
+        dpy->dmabuf.cursor_y = cursor->plane.y;
+        dpy_gl_cursor_position(dpy->con, cursor->plane.x, cursor->plane.y);
+    }
+}
+
+static void vfio_display_dmabuf_update(void *opaque)
+{
+    VFIODisplay *dpy = opaque;
+    VFIODisplayBuf *primary;
+
+    dpy->stats.refreshes++;
+    if (vfio_display_dmabuf_plane(dpy, VFIO_DISPLAY_PLANE_PRIMARY,
+                                  &primary) < 0) {
+        return;                 /* keep the last good frame */
+    }
+    if (!primary) {
+        if (dpy->dmabuf.primary) {
+            dpy_gl_scanout_disable(dpy->con);
+            dpy->dmabuf.primary = NULL;
+        }
+        dpy->guest_scanout = false;
+        vfio_display_show_ramfb(dpy);
+        return;
+    }
+    if (primary != dpy->dmabuf.primary) {
+        trace_vfio_display_dmabuf_scanout(dpy->vdev->vbasedev.name,
+                                          primary->plane.id,
+                                          primary->plane.width,
+                                          primary->plane.height);
+        dpy->dmabuf.primary = primary;
+        qemu_console_resize(dpy->con, primary->plane.width,
+                            primary->plane.height);
+        dpy_gl_scanout_dmabuf(dpy->con, primary->buf);
+    }
+    dpy->guest_scanout = true;
+    vfio_display_dmabuf_cursor(dpy);
+    /* the ABI has no change signal: the whole plane may have changed */
+    dpy_gl_update(dpy->con, 0, 0, primary->plane.width,
+                  primary->plane.height);
+    vfio_display_dmabuf_evict(dpy);
+}
+
+static int vfio_display_dmabuf_flags(void *opaque)
+{
+    return GRAPHIC_FLAGS_GL | GRAPHIC_FLAGS_DMABUF;
+}
+
+const GraphicHwOps vfio_display_dmabuf_ops = {
+    .get_flags = vfio_display_dmabuf_flags,
+    .gfx_update = vfio_display_dmabuf_update,
+    .ui_info = vfio_display_edid_ui_info,
+};
+
+/* drop the scanout and every buffer (device reset, finalize) */
+void vfio_display_dmabuf_reset(VFIODisplay *dpy)
+{
+    VFIODisplayBuf *b;
+
+    if (dpy->dmabuf.primary && dpy->con) {
+        dpy_gl_scanout_disable(dpy->con);
+    }
+    if (dpy->dmabuf.cursor && dpy->con) {
+        dpy_gl_cursor_dmabuf(dpy->con, NULL, false, 0, 0);
+    }
+    dpy->dmabuf.primary = NULL;
+    dpy->dmabuf.cursor = NULL;
+    while ((b = QTAILQ_FIRST(&dpy->dmabuf.bufs))) {
+        vfio_display_dmabuf_drop(dpy, b);
+    }
+}

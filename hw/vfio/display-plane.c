@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vfio mdev display: what a vendor driver reports about a plane, decoded
+ * and checked in pure functions (no device state), so that nothing past
+ * this file ever sees an unchecked size, stride, format or modifier.
+ */
+#include "qemu/osdep.h"
+#include "standard-headers/drm/drm_fourcc.h"
+#include "vfio-display.h"
+
+static const struct {
+    uint32_t fourcc;
+    pixman_format_code_t pixman;
+    uint32_t bpp;
+    bool alpha;
+} formats[] = {
+    { DRM_FORMAT_XRGB8888, PIXMAN_x8r8g8b8, 4, false },
+    { DRM_FORMAT_ARGB8888, PIXMAN_a8r8g8b8, 4, true },
+    { DRM_FORMAT_XBGR8888, PIXMAN_x8b8g8r8, 4, false },
+    { DRM_FORMAT_ABGR8888, PIXMAN_a8b8g8r8, 4, true },
+    { DRM_FORMAT_RGB565, PIXMAN_r5g6b5, 2, false },
+    { DRM_FORMAT_XRGB2101010, PIXMAN_x2r10g10b10, 4, false },
+    { DRM_FORMAT_XBGR2101010, PIXMAN_x2b10g10r10, 4, false },
+};
+
+/* rows of one tile of @modifier; 0 if the modifier is unknown */
+static uint32_t tile_rows(uint64_t modifier, uint32_t *stride_align)
+{
+    switch (modifier) {
+    case DRM_FORMAT_MOD_LINEAR:
+        *stride_align = 1;
+        return 1;
+    case I915_FORMAT_MOD_X_TILED:
+        *stride_align = 512;
+        return 8;
+    case I915_FORMAT_MOD_Y_TILED:
+        *stride_align = 128;
+        return 32;
+    default:
+        return 0;
+    }
+}
+
+static bool check_format(VFIODisplayPlane *p, bool cursor, const char **why)
+{
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(formats); i++) {
+        if (formats[i].fourcc == p->fourcc) {
+            if (cursor && !formats[i].alpha) {
+                *why = "cursor plane without alpha";
+                return false;
+            }
+            p->pixman = formats[i].pixman;
+            p->bpp = formats[i].bpp;
+            return true;
+        }
+    }
+    *why = "unknown drm_format";
+    return false;
+}
+
+static bool check_geometry(VFIODisplayPlane *p, bool cursor, bool dmabuf,
+                           const char **why)
+{
+    uint32_t max = cursor ? VFIO_DISPLAY_MAX_CURSOR : VFIO_DISPLAY_MAX_DIM;
+    uint32_t rows, align;
+
+    if (!p->width || !p->height || p->width > max || p->height > max) {
+        *why = cursor ? "cursor size out of range" : "size out of range";
+        return false;
+    }
+    rows = tile_rows(p->modifier, &align);
+    if (!rows || (!dmabuf && p->modifier != DRM_FORMAT_MOD_LINEAR)) {
+        *why = "unsupported drm_format_mod";
+        return false;
+    }
+    if ((uint64_t)p->width * p->bpp > p->stride ||
+        p->stride > (uint64_t)VFIO_DISPLAY_MAX_DIM * 4 * 4 ||
+        p->stride % align) {
+        *why = "stride does not fit the width or the tiling";
+        return false;
+    }
+    p->min_size = (uint64_t)p->stride * ROUND_UP(p->height, rows);
+    if (p->size < p->min_size) {
+        *why = "size smaller than stride * height";
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Decode @info, the answer to a DMABUF or REGION query of plane @type,
+ * into @plane.  False with a reason in *why for a plane not to be shown.
+ * Call only for a plane that exists (drm_format and size non-zero).
+ */
+bool vfio_display_plane_check(const struct vfio_device_gfx_plane_info *info,
+                              uint32_t type, bool dmabuf,
+                              VFIODisplayPlane *plane, const char **why)
+{
+    bool cursor = type == VFIO_DISPLAY_PLANE_CURSOR;
+    VFIODisplayPlane p = {
+        .fourcc = info->drm_format,
+        .modifier = info->drm_format_mod,
+        .width = info->width,
+        .height = info->height,
+        .stride = info->stride,
+        .size = info->size,
+        .x = info->x_pos,
+        .y = info->y_pos,
+        .hot_x = info->x_hot,
+        .hot_y = info->y_hot,
+        .id = dmabuf ? info->dmabuf_id : info->region_index,
+    };
+
+    if (!check_format(&p, cursor, why) ||
+        !check_geometry(&p, cursor, dmabuf, why)) {
+        return false;
+    }
+    /* the uapi: UINT_MAX in both means the vendor knows no hotspot */
+    p.has_hot = cursor && !(p.hot_x == UINT32_MAX && p.hot_y == UINT32_MAX);
+    if (p.has_hot && (p.hot_x >= p.width || p.hot_y >= p.height)) {
+        *why = "cursor hotspot outside the cursor";
+        return false;
+    }
+    *plane = p;
+    return true;
+}
+
+/* does the size @plane reports lie inside @limit (a region, a dma-buf)? */
+bool vfio_display_plane_fits(const VFIODisplayPlane *plane, uint64_t limit)
+{
+    return plane->size <= limit;
+}
+
+/* the same buffer layout (position and hotspot aside)? */
+bool vfio_display_plane_same(const VFIODisplayPlane *a,
+                             const VFIODisplayPlane *b)
+{
+    return a->fourcc == b->fourcc && a->modifier == b->modifier &&
+           a->width == b->width && a->height == b->height &&
+           a->stride == b->stride && a->id == b->id;
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vfio mdev display: the region path, for devices whose plane lies in a
+ * device region (mdpy).  The region is mapped once and shown as a surface
+ * over the mapping; a region that cannot be mapped is read with pread.
+ */
+#include "qemu/osdep.h"
+
+#include "qemu/error-report.h"
+#include "pci.h"
+#include "vfio-display.h"
+#include "trace.h"
+
+static void vfio_display_region_unmap(VFIODisplay *dpy)
+{
+    /* never leave the console a surface over memory about to go away */
+    if (dpy->region.surface && dpy->con &&
+        qemu_console_surface(dpy->con) == dpy->region.surface) {
+        dpy_gfx_replace_surface(dpy->con, NULL);
+    }
+    if (dpy->region.buffer.size) {
+        vfio_region_exit(&dpy->region.buffer);
+        vfio_region_finalize(&dpy->region.buffer);
+        memset(&dpy->region.buffer, 0, sizeof(dpy->region.buffer));
+    }
+    g_clear_pointer(&dpy->region.copy, g_free);
+    dpy->region.mapped = false;
+    dpy->region.surface = NULL;     /* the console owns and frees it */
+}
+
+/* set up region @index for @plane: mmap, else pread; false after a fault */
+static bool vfio_display_region_map(VFIODisplay *dpy,
+                                    const VFIODisplayPlane *plane)
+{
+    VFIODevice *vbasedev = &dpy->vdev->vbasedev;
+    VFIORegion *r = &dpy->region.buffer;
+    int ret;
+
+    /*
+     * Not checked against num_regions: mdpy's plane is in region 16
+     * (MDPY_DISPLAY_REGION), past the 9 it counts; GET_REGION_INFO judges.
+     */
+    if (vfio_region_setup(OBJECT(dpy->vdev), vbasedev, r, plane->id,
+                          "vfio-display") < 0) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_REGION,
+                           "plane in region %u, which the device does not "
+                           "have", plane->id);
+        return false;
+    }
+    if (!(r->flags & VFIO_REGION_INFO_FLAG_READ) ||
+        !vfio_display_plane_fits(plane, r->size)) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_REGION,
+                           "plane of %" PRIu64 " bytes in region %u of %zu "
+                           "bytes (flags 0x%x)", plane->size, plane->id,
+                           r->size, r->flags);
+        vfio_display_region_unmap(dpy);
+        return false;
+    }
+    ret = vfio_region_mmap(r);
+    dpy->region.mapped = !ret && r->nr_mmaps && r->mmaps[0].mmap &&
+                         r->mmaps[0].offset == 0 &&
+                         r->mmaps[0].size >= plane->min_size;
+    trace_vfio_display_region_setup(vbasedev->name, plane->id,
+                                    dpy->region.mapped);
+    return true;
+}
+
+/* a pread of the plane into our copy; false after a fault */
+static bool vfio_display_region_read(VFIODisplay *dpy,
+                                     const VFIODisplayPlane *plane)
+{
+    VFIORegion *r = &dpy->region.buffer;
+    ssize_t n;
+
+    if (!dpy->region.copy) {
+        dpy->region.copy = g_malloc0(plane->min_size);
+    }
+    n = pread(dpy->vdev->vbasedev.fd, dpy->region.copy, plane->min_size,
+              r->fd_offset);
+    if (n != plane->min_size) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_REGION,
+                           "pread of the plane in region %u: %s", plane->id,
+                           n < 0 ? strerror(errno) : "short read");
+        return false;
+    }
+    return true;
+}
+
+static void vfio_display_region_surface(VFIODisplay *dpy,
+                                        const VFIODisplayPlane *plane)
+{
+    void *pixels = dpy->region.mapped ? dpy->region.buffer.mmaps[0].mmap :
+                   dpy->region.copy;
+
+    trace_vfio_display_region_surface(dpy->vdev->vbasedev.name, plane->width,
+                                      plane->height, plane->stride);
+    dpy->region.surface = qemu_create_displaysurface_from(plane->width,
+                                                          plane->height,
+                                                          plane->pixman,
+                                                          plane->stride,
+                                                          pixels);
+    dpy_gfx_replace_surface(dpy->con, dpy->region.surface);
+}
+
+/* the checked plane now, NULL if none or after a fault */
+static bool vfio_display_region_plane(VFIODisplay *dpy,
+                                      VFIODisplayPlane *plane, bool *none)
+{
+    struct vfio_device_gfx_plane_info info;
+    const char *why;
+    int ret;
+
+    *none = false;
+    ret = vfio_display_query(dpy, VFIO_GFX_PLANE_TYPE_REGION,
+                             VFIO_DISPLAY_PLANE_PRIMARY, &info);
+    if (ret == -ENODEV || (!ret && (!info.drm_format || !info.size))) {
+        *none = true;
+        return false;
+    }
+    if (ret < 0) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_QUERY,
+                           "query of the region plane: %s", strerror(-ret));
+        return false;
+    }
+    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_QUERY);
+    if (!vfio_display_plane_check(&info, VFIO_DISPLAY_PLANE_PRIMARY, false,
+                                  plane, &why)) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_PLANE,
+                           "region plane not shown: %s (format 0x%x %ux%u "
+                           "stride %u size %u region %u)", why,
+                           info.drm_format, info.width, info.height,
+                           info.stride, info.size, info.region_index);
+        return false;
+    }
+    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_PLANE);
+    return true;
+}
+
+static void vfio_display_region_update(void *opaque)
+{
+    VFIODisplay *dpy = opaque;
+    VFIODisplayPlane plane;
+    bool none;
+
+    dpy->stats.refreshes++;
+    if (!vfio_display_region_plane(dpy, &plane, &none)) {
+        if (none) {
+            dpy->guest_scanout = false;
+            if (vfio_display_show_ramfb(dpy)) {
+                dpy->region.surface = NULL;
+            }
+        }
+        return;                 /* after a fault: keep the last frame */
+    }
+    if (dpy->region.surface &&
+        !vfio_display_plane_same(&dpy->region.plane, &plane)) {
+        vfio_display_region_unmap(dpy);
+    }
+    if (!dpy->region.buffer.size) {
+        if (!vfio_display_region_map(dpy, &plane)) {
+            return;
+        }
+        vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_REGION);
+    }
+    if (!dpy->region.mapped && !vfio_display_region_read(dpy, &plane)) {
+        return;
+    }
+    if (!dpy->region.surface || !dpy->guest_scanout) {
+        dpy->region.plane = plane;
+        vfio_display_region_surface(dpy, &plane);
+    }
+    dpy->guest_scanout = true;
+    dpy_gfx_update(dpy->con, 0, 0, plane.width, plane.height);
+}
+
+const GraphicHwOps vfio_display_region_ops = {
+    .gfx_update = vfio_display_region_update,
+    .ui_info = vfio_display_edid_ui_info,
+};
+
+void vfio_display_region_reset(VFIODisplay *dpy)
+{
+    vfio_display_region_unmap(dpy);
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vfio mdev display: the core.  Probe (dma-buf first, then region), the
+ * console, ramfb, fault reporting, reset, finalize and the vmstate; the
+ * per-refresh work is in display-dmabuf.c and display-region.c.
+ */
+#include "qemu/osdep.h"
+#include <sys/ioctl.h>
+
+#include "qapi/error.h"
+#include "qemu/error-report.h"
+#include "migration/vmstate.h"
+#include "pci.h"
+#include "vfio-display.h"
+#include "trace.h"
+
+/* one VFIO_DEVICE_QUERY_GFX_PLANE; 0 or -errno */
+int vfio_display_query(VFIODisplay *dpy, uint32_t flags, uint32_t type,
+                       struct vfio_device_gfx_plane_info *info)
+{
+    int ret;
+
+    memset(info, 0, sizeof(*info));
+    info->argsz = sizeof(*info);
+    info->flags = flags;
+    info->drm_plane_type = type;
+    ret = ioctl(dpy->vdev->vbasedev.fd, VFIO_DEVICE_QUERY_GFX_PLANE, info);
+    ret = ret < 0 ? -errno : 0;
+    trace_vfio_display_query(dpy->vdev->vbasedev.name, flags, type, ret,
+                             info->drm_format, info->width, info->height);
+    return ret;
+}
+
+/*
+ * A vendor fault seen at refresh: one message per kind of fault until the
+ * device recovers from it, never one per refresh.
+ */
+void vfio_display_fault(VFIODisplay *dpy, VFIODisplayFault fault,
+                        const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    dpy->stats.faults++;
+    trace_vfio_display_fault(dpy->vdev->vbasedev.name, fault, msg);
+    if (!dpy->faulted[fault]) {
+        dpy->faulted[fault] = true;
+        warn_report("vfio %s: display: %s", dpy->vdev->vbasedev.name, msg);
+    }
+}
+
+void vfio_display_recovered(VFIODisplay *dpy, VFIODisplayFault fault)
+{
+    dpy->faulted[fault] = false;
+}
+
+/* no guest plane: ramfb shows, if the device has one; true if it did */
+bool vfio_display_show_ramfb(VFIODisplay *dpy)
+{
+    if (!dpy->ramfb) {
+        return false;
+    }
+    ramfb_display_update(dpy->con, dpy->ramfb);
+    return true;
+}
+
+static bool vfio_display_probe_flag(VFIOPCIDevice *vdev, uint32_t kind)
+{
+    struct vfio_device_gfx_plane_info probe = {
+        .argsz = sizeof(probe),
+        .flags = VFIO_GFX_PLANE_TYPE_PROBE | kind,
+    };
+
+    return ioctl(vdev->vbasedev.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &probe) == 0;
+}
+
+static bool vfio_display_init(VFIOPCIDevice *vdev, const GraphicHwOps *ops,
+                              Error **errp)
+{
+    VFIODisplay *dpy = g_new0(VFIODisplay, 1);
+
+    dpy->vdev = vdev;
+    QTAILQ_INIT(&dpy->dmabuf.bufs);
+    vdev->dpy = dpy;
+    dpy->con = graphic_console_init(DEVICE(vdev), 0, ops, dpy);
+    if (vdev->enable_ramfb) {
+        dpy->ramfb = ramfb_setup(errp);
+        if (!dpy->ramfb) {
+            return false;
+        }
+    }
+    return vfio_display_edid_init(dpy, errp);
+}
+
+bool vfio_display_probe(VFIOPCIDevice *vdev, Error **errp)
+{
+    if (vfio_display_probe_flag(vdev, VFIO_GFX_PLANE_TYPE_DMABUF)) {
+        trace_vfio_display_probe(vdev->vbasedev.name, "dmabuf");
+        return vfio_display_init(vdev, &vfio_display_dmabuf_ops, errp);
+    }
+    if (vfio_display_probe_flag(vdev, VFIO_GFX_PLANE_TYPE_REGION)) {
+        trace_vfio_display_probe(vdev->vbasedev.name, "region");
+        return vfio_display_init(vdev, &vfio_display_region_ops, errp);
+    }
+    trace_vfio_display_probe(vdev->vbasedev.name, "none");
+    if (vdev->display == ON_OFF_AUTO_AUTO) {
+        return true;
+    }
+    error_setg(errp, "vfio %s: display=on, but the device offers neither a "
+               "dma-buf nor a region display", vdev->vbasedev.name);
+    return false;
+}
+
+bool vfio_display_has_edid(VFIOPCIDevice *vdev)
+{
+    return vdev->dpy && vdev->dpy->edid.info;
+}
+
+/* device reset: the guest's planes are gone; drop scanout and buffers */
+void vfio_display_reset(VFIOPCIDevice *vdev)
+{
+    VFIODisplay *dpy = vdev->dpy;
+
+    if (!dpy || !dpy->con) {
+        return;
+    }
+    trace_vfio_display_reset(vdev->vbasedev.name);
+    vfio_display_dmabuf_reset(dpy);
+    vfio_display_region_reset(dpy);
+    dpy->guest_scanout = false;
+    memset(dpy->faulted, 0, sizeof(dpy->faulted));
+}
+
+void vfio_display_finalize(VFIOPCIDevice *vdev)
+{
+    VFIODisplay *dpy = vdev->dpy;
+
+    if (!dpy) {
+        return;
+    }
+    vfio_display_dmabuf_reset(dpy);
+    vfio_display_region_reset(dpy);
+    if (dpy->con) {
+        graphic_console_close(dpy->con);
+    }
+    vfio_display_edid_exit(dpy);
+    g_free(dpy);
+    vdev->dpy = NULL;
+}
+
+static bool vfio_display_migrate_needed(void *opaque)
+{
+    VFIODisplay *dpy = opaque;
+
+    /* pci.c migrates this only with ramfb (vfio_display_migration_needed) */
+    return dpy->ramfb != NULL;
+}
+
+/* as upstream's "VFIODisplay" section: the ramfb state, nothing else */
+const VMStateDescription vfio_display_vmstate = {
+    .name = "VFIODisplay",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vfio_display_migrate_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT_POINTER(ramfb, VFIODisplay, ramfb_vmstate, RAMFBState),
+        VMSTATE_END_OF_LIST(),
+    }
+};

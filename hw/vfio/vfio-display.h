@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vfio mdev display: the private state of the display core (display*.c).
+ * hw/vfio/pci.c sees only the entry points declared in pci.h.
+ */
+#ifndef HW_VFIO_VFIO_DISPLAY_H
+#define HW_VFIO_VFIO_DISPLAY_H
+
+#include <linux/vfio.h>
+#include "qemu/queue.h"
+#include "ui/console.h"
+#include "ui/qemu-pixman.h"
+#include "hw/display/ramfb.h"
+#include "hw/vfio/vfio-common.h"
+#include "pci.h"
+
+/* enum drm_plane_type, as the vfio uapi uses it */
+#define VFIO_DISPLAY_PLANE_PRIMARY 1
+#define VFIO_DISPLAY_PLANE_CURSOR  2
+
+/* what a sane plane can be; anything larger is vendor nonsense */
+#define VFIO_DISPLAY_MAX_DIM       16384
+#define VFIO_DISPLAY_MAX_CURSOR    512
+/* dma-buf ids kept imported (each holds one fd) */
+#define VFIO_DISPLAY_DMABUF_CACHE  16
+
+/*
+ * A plane the vendor driver reported, checked once where it enters
+ * (vfio_display_plane_check): everything after this trusts it.
+ */
+typedef struct VFIODisplayPlane {
+    uint32_t fourcc;
+    uint64_t modifier;
+    pixman_format_code_t pixman;
+    uint32_t bpp;                   /* bytes per pixel */
+    uint32_t width, height, stride;
+    uint64_t size;                  /* what the vendor says it spans */
+    uint64_t min_size;              /* what the geometry needs */
+    uint32_t x, y;                  /* cursor position */
+    uint32_t hot_x, hot_y;
+    bool has_hot;
+    uint32_t id;                    /* dmabuf_id or region_index */
+} VFIODisplayPlane;
+
+/* a fault of the vendor driver, reported once until the device recovers */
+typedef enum VFIODisplayFault {
+    VFIO_DISPLAY_FAULT_QUERY,
+    VFIO_DISPLAY_FAULT_PLANE,
+    VFIO_DISPLAY_FAULT_CURSOR,
+    VFIO_DISPLAY_FAULT_GET,
+    VFIO_DISPLAY_FAULT_DMABUF_SIZE,
+    VFIO_DISPLAY_FAULT_REGION,
+    VFIO_DISPLAY_FAULT_EDID,
+    VFIO_DISPLAY_FAULT__MAX,
+} VFIODisplayFault;
+
+/*
+ * One imported dma-buf.  Ownership: the fd GET_GFX_DMABUF returned is
+ * owned by @buf (QemuDmaBuf) from the moment it is wrapped and closed
+ * exactly once, by vfio_display_dmabuf_drop(); an id is never fetched
+ * again while its entry exists.
+ */
+typedef struct VFIODisplayBuf {
+    QemuDmaBuf *buf;
+    VFIODisplayPlane plane;
+    QTAILQ_ENTRY(VFIODisplayBuf) next;
+} VFIODisplayBuf;
+
+typedef struct VFIODisplayCounters {
+    uint64_t refreshes;
+    uint64_t imports;
+    uint64_t drops;
+    uint64_t faults;
+} VFIODisplayCounters;
+
+/* typedef'd as VFIODisplay in hw/vfio/vfio-common.h */
+struct VFIODisplay {
+    VFIOPCIDevice *vdev;
+    QemuConsole *con;
+    RAMFBState *ramfb;
+    bool guest_scanout;             /* the guest driver has a plane up */
+    bool faulted[VFIO_DISPLAY_FAULT__MAX];
+    VFIODisplayCounters stats;
+
+    struct {
+        struct vfio_region_info *info;
+        struct vfio_region_gfx_edid regs;
+        uint8_t *blob;
+        QEMUTimer *link_timer;
+    } edid;
+
+    struct {
+        VFIORegion buffer;
+        bool mapped;                /* else read with pread */
+        void *copy;                 /* pread target when not mapped */
+        VFIODisplayPlane plane;
+        DisplaySurface *surface;
+    } region;
+
+    struct {
+        QTAILQ_HEAD(, VFIODisplayBuf) bufs;
+        unsigned count;
+        VFIODisplayBuf *primary;
+        VFIODisplayBuf *cursor;
+        uint32_t cursor_x, cursor_y;    /* last sent to the console */
+        uint32_t hot_x, hot_y;
+    } dmabuf;
+};
+
+/* display-plane.c: pure checks of what the vendor driver reports */
+bool vfio_display_plane_check(const struct vfio_device_gfx_plane_info *info,
+                              uint32_t type, bool dmabuf,
+                              VFIODisplayPlane *plane, const char **why);
+bool vfio_display_plane_fits(const VFIODisplayPlane *plane, uint64_t limit);
+bool vfio_display_plane_same(const VFIODisplayPlane *a,
+                             const VFIODisplayPlane *b);
+
+/* display.c: shared by the paths */
+int vfio_display_query(VFIODisplay *dpy, uint32_t flags, uint32_t type,
+                       struct vfio_device_gfx_plane_info *info);
+void vfio_display_fault(VFIODisplay *dpy, VFIODisplayFault fault,
+                        const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+void vfio_display_recovered(VFIODisplay *dpy, VFIODisplayFault fault);
+bool vfio_display_show_ramfb(VFIODisplay *dpy);
+
+/* display-dmabuf.c */
+extern const GraphicHwOps vfio_display_dmabuf_ops;
+void vfio_display_dmabuf_reset(VFIODisplay *dpy);
+
+/* display-region.c */
+extern const GraphicHwOps vfio_display_region_ops;
+void vfio_display_region_reset(VFIODisplay *dpy);
+
+/* display-edid.c */
+bool vfio_display_edid_init(VFIODisplay *dpy, Error **errp);
+void vfio_display_edid_ui_info(void *opaque, uint32_t head,
+                               QemuUIInfo *info);
+void vfio_display_edid_exit(VFIODisplay *dpy);
+
+#endif
