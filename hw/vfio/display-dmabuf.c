@@ -129,9 +129,7 @@ static int vfio_display_dmabuf_plane(VFIODisplay *dpy, uint32_t type,
         return 0;               /* the vendor driver is not ready yet */
     }
     if (ret < 0) {
-        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_QUERY,
-                           "query of the %s plane: %s", plane_name(type),
-                           strerror(-ret));
+        vfio_display_query_failed(dpy, plane_name(type), ret);
         return ret;
     }
     vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_QUERY);

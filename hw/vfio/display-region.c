@@ -118,8 +118,7 @@ static bool vfio_display_region_plane(VFIODisplay *dpy,
         return false;
     }
     if (ret < 0) {
-        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_QUERY,
-                           "query of the region plane: %s", strerror(-ret));
+        vfio_display_query_failed(dpy, "region", ret);
         return false;
     }
     vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_QUERY);

@@ -55,6 +55,24 @@ void vfio_display_fault(VFIODisplay *dpy, VFIODisplayFault fault,
 void vfio_display_recovered(VFIODisplay *dpy, VFIODisplayFault fault)
 {
     dpy->faulted[fault] = false;
+    if (fault == VFIO_DISPLAY_FAULT_QUERY) {
+        dpy->query_failures = 0;
+    }
+}
+
+/*
+ * A plane query failed.  Reported only when the next one fails too:
+ * mbochs fails the first query of every new mode with ENOMEM (its
+ * mbochs_query_gfx_plane drops the buffer it just allocated).
+ */
+void vfio_display_query_failed(VFIODisplay *dpy, const char *plane, int err)
+{
+    if (++dpy->query_failures < VFIO_DISPLAY_QUERY_PATIENCE) {
+        trace_vfio_display_query_retry(dpy->vdev->vbasedev.name, plane, err);
+        return;
+    }
+    vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_QUERY,
+                       "query of the %s plane: %s", plane, strerror(-err));
 }
 
 /* no guest plane: ramfb shows, if the device has one; true if it did */

@@ -21,6 +21,8 @@
 /* what a sane plane can be; anything larger is vendor nonsense */
 #define VFIO_DISPLAY_MAX_DIM       16384
 #define VFIO_DISPLAY_MAX_CURSOR    512
+/* failed queries in a row before one is worth a message */
+#define VFIO_DISPLAY_QUERY_PATIENCE 2
 /* dma-buf ids kept imported (each holds one fd) */
 #define VFIO_DISPLAY_DMABUF_CACHE  16
 
@@ -80,6 +82,7 @@ struct VFIODisplay {
     RAMFBState *ramfb;
     bool guest_scanout;             /* the guest driver has a plane up */
     bool faulted[VFIO_DISPLAY_FAULT__MAX];
+    unsigned query_failures;        /* in a row */
     VFIODisplayCounters stats;
 
     struct {
@@ -121,6 +124,7 @@ int vfio_display_query(VFIODisplay *dpy, uint32_t flags, uint32_t type,
 void vfio_display_fault(VFIODisplay *dpy, VFIODisplayFault fault,
                         const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 void vfio_display_recovered(VFIODisplay *dpy, VFIODisplayFault fault);
+void vfio_display_query_failed(VFIODisplay *dpy, const char *plane, int err);
 bool vfio_display_show_ramfb(VFIODisplay *dpy);
 
 /* display-dmabuf.c */
