@@ -24,6 +24,7 @@ static void vfio_display_dmabuf_drop(VFIODisplay *dpy, VFIODisplayBuf *b)
     trace_vfio_display_dmabuf_drop(dpy->vdev->vbasedev.name, b->plane.id);
     QTAILQ_REMOVE(&dpy->dmabuf.bufs, b, next);
     dpy->dmabuf.count--;
+    vfio_display_readback_drop(b);
     if (b->buf) {
         dpy_gl_release_dmabuf(dpy->con, b->buf);
         qemu_dmabuf_close(b->buf);
@@ -185,6 +186,11 @@ static void vfio_display_dmabuf_cursor(VFIODisplay *dpy)
                                   &cursor) < 0) {
         return;                 /* keep the cursor we have */
     }
+    if (dpy->readback.active) {
+        dpy->dmabuf.cursor = cursor;
+        vfio_display_readback_cursor(dpy, cursor);
+        return;
+    }
     moved = cursor && (!dpy->dmabuf.cursor ||
                        cursor->plane.x != dpy->dmabuf.cursor_x ||
                        cursor->plane.y != dpy->dmabuf.cursor_y);
@@ -217,12 +223,21 @@ static void vfio_display_dmabuf_update(void *opaque)
         return;                 /* keep the last good frame */
     }
     if (!primary) {
-        if (dpy->dmabuf.primary) {
+        if (dpy->dmabuf.primary && !dpy->readback.active) {
             dpy_gl_scanout_disable(dpy->con);
-            dpy->dmabuf.primary = NULL;
         }
+        dpy->dmabuf.primary = NULL;
         dpy->guest_scanout = false;
         vfio_display_show_ramfb(dpy);
+        return;
+    }
+    if (dpy->readback.active) {
+        dpy->dmabuf.primary = primary;
+        if (vfio_display_readback_primary(dpy, primary)) {
+            dpy->guest_scanout = true;
+            vfio_display_dmabuf_cursor(dpy);
+        }
+        vfio_display_dmabuf_evict(dpy);
         return;
     }
     if (primary != dpy->dmabuf.primary) {
@@ -254,16 +269,26 @@ const GraphicHwOps vfio_display_dmabuf_ops = {
     .ui_info = vfio_display_edid_ui_info,
 };
 
+/* no GL display: the same refresh, shown through read-back */
+const GraphicHwOps vfio_display_readback_ops = {
+    .gfx_update = vfio_display_dmabuf_update,
+    .ui_info = vfio_display_edid_ui_info,
+};
+
 /* drop the scanout and every buffer (device reset, finalize) */
 void vfio_display_dmabuf_reset(VFIODisplay *dpy)
 {
     VFIODisplayBuf *b;
 
-    if (dpy->dmabuf.primary && dpy->con) {
-        dpy_gl_scanout_disable(dpy->con);
-    }
-    if (dpy->dmabuf.cursor && dpy->con) {
-        dpy_gl_cursor_dmabuf(dpy->con, NULL, false, 0, 0);
+    if (dpy->readback.active) {
+        vfio_display_readback_reset(dpy);
+    } else if (dpy->con) {
+        if (dpy->dmabuf.primary) {
+            dpy_gl_scanout_disable(dpy->con);
+        }
+        if (dpy->dmabuf.cursor) {
+            dpy_gl_cursor_dmabuf(dpy->con, NULL, false, 0, 0);
+        }
     }
     dpy->dmabuf.primary = NULL;
     dpy->dmabuf.cursor = NULL;

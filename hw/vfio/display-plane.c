@@ -141,3 +141,26 @@ bool vfio_display_plane_same(const VFIODisplayPlane *a,
            a->width == b->width && a->height == b->height &&
            a->stride == b->stride && a->id == b->id;
 }
+
+/*
+ * Intel tiled layouts to linear, @dst with the plane's stride: X tiles
+ * are 512 bytes x 8 rows, row-major; Y tiles 128 bytes x 32 rows made of
+ * 16-byte columns of 32 rows (no bit-6 swizzling on the gen9+ parts).
+ */
+void vfio_display_detile(const VFIODisplayPlane *p, const uint8_t *src,
+                         uint8_t *dst)
+{
+    bool x = p->modifier == I915_FORMAT_MOD_X_TILED;
+    uint32_t tw = x ? 512 : 128, th = x ? 8 : 32, chunk = x ? 512 : 16;
+    uint32_t tiles_per_row = p->stride / tw, y, xb;
+    uint64_t tile, off;
+
+    for (y = 0; y < p->height; y++) {
+        for (xb = 0; xb < p->stride; xb += chunk) {
+            tile = (uint64_t)(y / th) * tiles_per_row + xb / tw;
+            off = tile * 4096 + (x ? (y % th) * 512 :
+                                 (xb % tw) / 16 * 512 + (y % th) * 16);
+            memcpy(dst + (uint64_t)y * p->stride + xb, src + off, chunk);
+        }
+    }
+}

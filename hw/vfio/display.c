@@ -116,6 +116,15 @@ static bool vfio_display_init(VFIOPCIDevice *vdev, const GraphicHwOps *ops,
 bool vfio_display_probe(VFIOPCIDevice *vdev, Error **errp)
 {
     if (vfio_display_probe_flag(vdev, VFIO_GFX_PLANE_TYPE_DMABUF)) {
+        /* no GL display: dma-bufs are read back into a surface */
+        if (!display_opengl) {
+            trace_vfio_display_probe(vdev->vbasedev.name, "dmabuf-readback");
+            if (!vfio_display_init(vdev, &vfio_display_readback_ops, errp)) {
+                return false;
+            }
+            vdev->dpy->readback.active = true;
+            return true;
+        }
         trace_vfio_display_probe(vdev->vbasedev.name, "dmabuf");
         return vfio_display_init(vdev, &vfio_display_dmabuf_ops, errp);
     }
@@ -165,6 +174,7 @@ void vfio_display_finalize(VFIOPCIDevice *vdev)
         graphic_console_close(dpy->con);
     }
     vfio_display_edid_exit(dpy);
+    egl_readback_free(dpy->readback.egl);
     g_free(dpy);
     vdev->dpy = NULL;
 }

@@ -11,6 +11,7 @@
 #include "ui/console.h"
 #include "ui/qemu-pixman.h"
 #include "hw/display/ramfb.h"
+#include "ui/egl-readback.h"
 #include "hw/vfio/vfio-common.h"
 #include "pci.h"
 
@@ -53,6 +54,7 @@ typedef enum VFIODisplayFault {
     VFIO_DISPLAY_FAULT_DMABUF_SIZE,
     VFIO_DISPLAY_FAULT_REGION,
     VFIO_DISPLAY_FAULT_EDID,
+    VFIO_DISPLAY_FAULT_READBACK,
     VFIO_DISPLAY_FAULT__MAX,
 } VFIODisplayFault;
 
@@ -65,12 +67,15 @@ typedef enum VFIODisplayFault {
 typedef struct VFIODisplayBuf {
     QemuDmaBuf *buf;
     VFIODisplayPlane plane;
+    void *cpu_map;                  /* if the exporter allows CPU mmap */
+    bool cpu_map_tried;
     QTAILQ_ENTRY(VFIODisplayBuf) next;
 } VFIODisplayBuf;
 
 typedef struct VFIODisplayCounters {
     uint64_t refreshes;
     uint64_t imports;
+    uint64_t readbacks;
     uint64_t drops;
     uint64_t faults;
 } VFIODisplayCounters;
@@ -99,6 +104,19 @@ struct VFIODisplay {
         VFIODisplayPlane plane;
         DisplaySurface *surface;
     } region;
+
+    /* read-back for consoles without GL (display-readback.c) */
+    struct {
+        bool active;                /* chosen at probe: no GL display */
+        EglReadback *egl;
+        uint8_t *raw;               /* the buffer's bytes, tiled or not */
+        size_t raw_size;
+        uint8_t *pixels;            /* linear, under the surface */
+        VFIODisplayPlane plane;     /* of the surface */
+        DisplaySurface *surface;
+        uint32_t *cursor;           /* last cursor image defined */
+        VFIODisplayPlane cursor_plane;
+    } readback;
 
     struct {
         QTAILQ_HEAD(, VFIODisplayBuf) bufs;
@@ -129,7 +147,16 @@ bool vfio_display_show_ramfb(VFIODisplay *dpy);
 
 /* display-dmabuf.c */
 extern const GraphicHwOps vfio_display_dmabuf_ops;
+extern const GraphicHwOps vfio_display_readback_ops;
 void vfio_display_dmabuf_reset(VFIODisplay *dpy);
+
+/* display-readback.c */
+bool vfio_display_readback_primary(VFIODisplay *dpy, VFIODisplayBuf *b);
+void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b);
+void vfio_display_readback_drop(VFIODisplayBuf *b);
+void vfio_display_readback_reset(VFIODisplay *dpy);
+void vfio_display_detile(const VFIODisplayPlane *plane, const uint8_t *src,
+                         uint8_t *dst);
 
 /* display-region.c */
 extern const GraphicHwOps vfio_display_region_ops;

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vfio mdev display: dma-buf planes on consoles without GL (VNC, SPICE
+ * 2D, screendump).  The buffer's bytes come from a CPU mmap where the
+ * exporter allows one, else from a GL import and read-back; they are
+ * detiled and shown as a pixman surface, the cursor as a QEMUCursor.
+ */
+#include "qemu/osdep.h"
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/dma-buf.h>
+
+#include "qapi/error.h"
+#include "qemu/error-report.h"
+#include "standard-headers/drm/drm_fourcc.h"
+#include "ui/dmabuf.h"
+#include "vfio-display.h"
+#include "trace.h"
+
+static void dmabuf_sync(int fd, uint64_t flags)
+{
+    struct dma_buf_sync sync = { .flags = flags | DMA_BUF_SYNC_READ };
+
+    while (ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) < 0 && errno == EINTR) {
+        /* retry */
+    }
+}
+
+/* the bytes of @b into dpy->readback.raw; false after a fault */
+static bool vfio_display_readback_bytes(VFIODisplay *dpy, VFIODisplayBuf *b)
+{
+    int fd = qemu_dmabuf_get_fd(b->buf);
+    uint64_t size = b->plane.min_size;
+    Error *err = NULL;
+
+    if (dpy->readback.raw_size < size) {
+        g_free(dpy->readback.raw);
+        dpy->readback.raw = g_malloc(size);
+        dpy->readback.raw_size = size;
+    }
+    if (!b->cpu_map_tried) {
+        b->cpu_map_tried = true;
+        b->cpu_map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+        if (b->cpu_map == MAP_FAILED) {
+            trace_vfio_display_readback_mmap(dpy->vdev->vbasedev.name,
+                                             b->plane.id, errno);
+            b->cpu_map = NULL;
+        }
+    }
+    if (b->cpu_map) {
+        dmabuf_sync(fd, DMA_BUF_SYNC_START);
+        memcpy(dpy->readback.raw, b->cpu_map, size);
+        dmabuf_sync(fd, DMA_BUF_SYNC_END);
+        return true;
+    }
+    if (!dpy->readback.egl) {
+        dpy->readback.egl = egl_readback_new(&err);
+    }
+    if (!dpy->readback.egl ||
+        !egl_readback_raw(dpy->readback.egl, fd, b->plane.stride,
+                          size / b->plane.stride, dpy->readback.raw, &err)) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_READBACK,
+                           "dma-buf planes cannot be shown on this display: "
+                           "no CPU mapping (the exporter refuses one) and %s",
+                           error_get_pretty(err));
+        error_free(err);
+        return false;
+    }
+    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_READBACK);
+    return true;
+}
+
+/* a new surface when the geometry changed; the old pixels freed after */
+static void vfio_display_readback_surface(VFIODisplay *dpy,
+                                          const VFIODisplayPlane *p)
+{
+    uint8_t *old = dpy->readback.pixels;
+
+    if (dpy->readback.surface &&
+        qemu_console_surface(dpy->con) == dpy->readback.surface &&
+        vfio_display_plane_same(&dpy->readback.plane, p)) {
+        return;
+    }
+    dpy->readback.plane = *p;
+    dpy->readback.pixels = g_malloc0((uint64_t)p->stride * p->height);
+    dpy->readback.surface =
+        qemu_create_displaysurface_from(p->width, p->height, p->pixman,
+                                        p->stride, dpy->readback.pixels);
+    dpy_gfx_replace_surface(dpy->con, dpy->readback.surface);
+    g_free(old);
+}
+
+/* show primary buffer @b; false (last frame kept) after a fault */
+bool vfio_display_readback_primary(VFIODisplay *dpy, VFIODisplayBuf *b)
+{
+    const VFIODisplayPlane *p = &b->plane;
+
+    if (!vfio_display_readback_bytes(dpy, b)) {
+        return false;
+    }
+    vfio_display_readback_surface(dpy, p);
+    if (p->modifier == DRM_FORMAT_MOD_LINEAR) {
+        memcpy(dpy->readback.pixels, dpy->readback.raw,
+               (uint64_t)p->stride * p->height);
+    } else {
+        vfio_display_detile(p, dpy->readback.raw, dpy->readback.pixels);
+    }
+    dpy->stats.readbacks++;
+    dpy_gfx_update(dpy->con, 0, 0, p->width, p->height);
+    return true;
+}
+
+/* the cursor image as QEMUCursor wants it: 0xAARRGGBB words */
+static void vfio_display_cursor_pixels(const VFIODisplayPlane *p,
+                                       const uint8_t *raw, uint32_t *out)
+{
+    uint32_t x, y, px;
+
+    for (y = 0; y < p->height; y++) {
+        for (x = 0; x < p->width; x++) {
+            px = ldl_le_p(raw + (uint64_t)y * p->stride + x * 4);
+            if (p->fourcc == DRM_FORMAT_ABGR8888) {
+                px = (px & 0xff00ff00) | (px & 0xff) << 16 |
+                     (px >> 16 & 0xff);
+            }
+            out[y * p->width + x] = px;
+        }
+    }
+}
+
+/* @b NULL: no cursor plane */
+void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b)
+{
+    const VFIODisplayPlane *p = b ? &b->plane : NULL;
+    g_autofree uint32_t *img = NULL;
+    QEMUCursor *c;
+    bool moved;
+    size_t n;
+
+    if (!b) {
+        if (dpy->readback.cursor) {
+            dpy_mouse_set(dpy->con, 0, 0, false);
+            g_clear_pointer(&dpy->readback.cursor, g_free);
+        }
+        return;
+    }
+    if (p->modifier != DRM_FORMAT_MOD_LINEAR || p->bpp != 4 ||
+        !vfio_display_readback_bytes(dpy, b)) {
+        return;
+    }
+    n = (size_t)p->width * p->height;
+    img = g_new(uint32_t, n);
+    vfio_display_cursor_pixels(p, dpy->readback.raw, img);
+    moved = !dpy->readback.cursor || p->x != dpy->readback.cursor_plane.x ||
+            p->y != dpy->readback.cursor_plane.y;
+    if (!dpy->readback.cursor ||
+        !vfio_display_plane_same(&dpy->readback.cursor_plane, p) ||
+        dpy->readback.cursor_plane.hot_x != p->hot_x ||
+        dpy->readback.cursor_plane.hot_y != p->hot_y ||
+        memcmp(dpy->readback.cursor, img, n * 4)) {
+        c = cursor_alloc(p->width, p->height);
+        memcpy(c->data, img, n * 4);
+        c->hot_x = p->has_hot ? p->hot_x : 0;
+        c->hot_y = p->has_hot ? p->hot_y : 0;
+        dpy_cursor_define(dpy->con, c);
+        cursor_unref(c);
+        g_free(dpy->readback.cursor);
+        dpy->readback.cursor = g_steal_pointer(&img);
+    }
+    dpy->readback.cursor_plane = *p;
+    if (moved) {
+        dpy_mouse_set(dpy->con, p->x, p->y, true);
+    }
+}
+
+/* a buffer is dropped: its CPU mapping goes with it */
+void vfio_display_readback_drop(VFIODisplayBuf *b)
+{
+    if (b->cpu_map) {
+        munmap(b->cpu_map, b->plane.min_size);
+        b->cpu_map = NULL;
+    }
+}
+
+void vfio_display_readback_reset(VFIODisplay *dpy)
+{
+    if (dpy->readback.surface && dpy->con &&
+        qemu_console_surface(dpy->con) == dpy->readback.surface) {
+        dpy_gfx_replace_surface(dpy->con, NULL);
+    }
+    dpy->readback.surface = NULL;
+    g_clear_pointer(&dpy->readback.pixels, g_free);
+    g_clear_pointer(&dpy->readback.raw, g_free);
+    dpy->readback.raw_size = 0;
+    g_clear_pointer(&dpy->readback.cursor, g_free);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Reading a dma-buf back into memory through GL import, for displays
+ * that have no GL of their own (VNC, SPICE 2D, screendump): vendor
+ * dma-bufs cannot be mmapped by the CPU, but a GL driver imports them.
+ */
+#ifndef UI_EGL_READBACK_H
+#define UI_EGL_READBACK_H
+
+typedef struct EglReadback EglReadback;
+
+/*
+ * A private EGL context: on the display a GL UI already uses, else on
+ * Mesa's surfaceless platform (a render node's driver if there is one,
+ * else a software rasterizer).  NULL with @errp set when there is no EGL
+ * with dma-buf import.
+ */
+EglReadback *egl_readback_new(Error **errp);
+void egl_readback_free(EglReadback *rb);
+
+/*
+ * Copy the first @rows rows of @stride bytes of dma-buf @fd into @dst,
+ * byte for byte, whatever the buffer's format and tiling (it is imported
+ * as @stride / 4 texels of 4 bytes a row).  The caller keeps @fd.  The
+ * caller's EGL context stays current.  False with @errp set on failure.
+ */
+bool egl_readback_raw(EglReadback *rb, int fd, uint32_t stride,
+                      uint32_t rows, void *dst, Error **errp);
+
+#endif

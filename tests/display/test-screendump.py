@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Our QEMU's vfio display on the simulator, seen through QMP screendump on
+# a console without GL (-display none): dma-buf planes read back through
+# llvmpipe (gvt, mbochs: the exporters refuse a CPU mmap, as on the real
+# kernel) or a CPU mmap where the exporter allows one, every format and
+# tiling pixel-exact; the region path (mdpy); vendor faults reported once
+# while QEMU keeps answering.  TAP output.
+#
+# usage: test-screendump.py SIMLIB QEMU
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
+from simtap import Qmp, Tap, control, read_ppm, sim_env, xy_rgb  # noqa: E402
+
+SIMLIB, QEMU = sys.argv[1:3]
+GVT = "cccccccc-0000-4000-8000-0000000000c1"
+MBOCHS = "bbbbbbbb-0000-4000-8000-0000000000b1"
+MBOCHS_CPU = "bbbbbbbb-0000-4000-8000-0000000000b2"
+MDPY = "aaaaaaaa-0000-4000-8000-0000000000a1"
+CONFIG = """%s gvt group=71
+%s mbochs type=small group=72
+%s mbochs type=small group=73 dmabuf-cpu-mmap=allow
+%s mdpy type=vga group=74
+""" % (GVT, MBOCHS, MBOCHS_CPU, MDPY)
+tap = Tap()
+ok = tap.ok
+
+# bits of each channel a format keeps (8-bit compare masks)
+MASKS = {"RGB565": (0xf8, 0xfc, 0xf8)}
+
+
+class Qemu:
+    def __init__(self, tmp, uuid, display="none"):
+        self.tmp = tmp
+        args = [QEMU, "-M", "q35", "-nodefaults", "-display", display, "-S",
+                "-qmp", "unix:%s/qmp.sock,server=on,wait=off" % tmp,
+                "-device", "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,"
+                "display=on" % uuid]
+        env = sim_env(SIMLIB, tmp)
+        env["VFIO_SIM_KERNEL_BUGS"] = "count"
+        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        self.qmp = Qmp(os.path.join(tmp, "qmp.sock"))
+        self.n = 0
+
+    def dump(self):
+        """(width, height, pixels) of a screendump, or None with the error."""
+        self.n += 1
+        path = os.path.join(self.tmp, "dump%d.ppm" % self.n)
+        rsp = self.qmp.cmd("screendump", filename=path)
+        if "error" in rsp:
+            return None, rsp["error"]["desc"]
+        return read_ppm(path), ""
+
+    def stop(self):
+        self.qmp.cmd("quit")
+        try:
+            return self.proc.communicate(timeout=20)[1]
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.communicate()[1]
+
+
+def wrong(img, fmt="XRGB8888"):
+    """How many pixels of @img differ from the xy pattern."""
+    w, h, pix = img
+    mask = MASKS.get(fmt, (0xff, 0xff, 0xff))
+    bad = 0
+    for y in range(h):
+        for x in range(w):
+            want = xy_rgb(x, y)
+            got = pix[(y * w + x) * 3:(y * w + x) * 3 + 3]
+            if any((got[i] ^ want[i]) & mask[i] for i in range(3)):
+                bad += 1
+    return bad
+
+
+def test_gvt(tmp):
+    q = Qemu(tmp, GVT)
+    cases = [("XRGB8888", "linear", 640, 480), ("XRGB8888", "x", 640, 480),
+             ("XRGB8888", "y", 800, 600), ("ARGB8888", "linear", 320, 200),
+             ("XBGR8888", "x", 1024, 768), ("RGB565", "y", 640, 480),
+             ("XRGB2101010", "linear", 300, 300)]
+    for fmt, mod, w, h in cases:
+        rsp = control(tmp, "present %s format=%s width=%d height=%d "
+                      "modifier=%s pattern=xy" % (GVT, fmt, w, h, mod))
+        img, err = q.dump()
+        ok(img and img[:2] == (w, h) and wrong(img, fmt) == 0,
+           "readback: gvt %s %s %dx%d on -display none, pixel-exact"
+           % (fmt, mod, w, h),
+           "%s %s %s" % (rsp, err, img[:2] if img else ""))
+    # a frame drawn into the buffer already shown: same id, new content
+    control(tmp, "rect %s x=10 y=10 w=20 h=20 pattern=0xff0000" % GVT)
+    img, err = q.dump()
+    ok(img and img[2][(15 * 300 + 15) * 3:(15 * 300 + 15) * 3 + 3] ==
+       b"\xff\x00\x00", "readback: new content in the same buffer shows",
+       err)
+    # hostile stride: not shown, one warning, QEMU answers
+    control(tmp, "hostile %s primary:stride=16" % GVT)
+    for _ in range(5):
+        q.dump()
+    st = q.qmp.cmd("query-status")
+    control(tmp, "clear " + GVT)
+    img, _ = q.dump()
+    err = q.stop()
+    # the last good frame: the pattern and the red 20x20 square
+    ok("return" in st and img and wrong(img, "XRGB2101010") == 400,
+       "faults: a hostile stride keeps the last frame, QEMU answers", err)
+    ok(err.count("stride does not fit") == 1,
+       "faults: one message for five refreshes of the same fault", err)
+
+
+def test_mbochs(tmp, uuid, how):
+    q = Qemu(tmp, uuid)
+    good = True
+    for w, h in ((640, 480), (800, 600), (640, 480)):
+        control(tmp, "mode %s width=%d height=%d" % (uuid, w, h))
+        control(tmp, "rect %s x=0 y=0 w=%d h=%d pattern=xy" % (uuid, w, h))
+        img, err = q.dump()
+        if not img or img[:2] != (w, h) or wrong(img):
+            img2, err = q.dump()    # the first query of a mode is ENOMEM
+            good = good and img2 and img2[:2] == (w, h) and not wrong(img2)
+    counters = control(tmp, "counters " + uuid)
+    err = q.stop()
+    ok(good, "readback: mbochs modes 640x480, 800x600, back, %s" % how, err)
+    ok("mbochs-bug" not in counters,
+       "readback: no mbochs refcount bug triggered (%s)" % how, counters)
+    ok("mbochs-dmabuf-fds=2 " in counters + " ",
+       "readback: a mode shown again reuses its cached dma-buf, 2 GETs "
+       "for 3 mode sets (%s)" % how, counters)
+
+
+def test_mdpy(tmp):
+    q = Qemu(tmp, MDPY)
+    control(tmp, "rect %s x=0 y=0 w=640 h=480 pattern=xy" % MDPY)
+    img, err = q.dump()
+    q.stop()
+    ok(img and img[:2] == (640, 480) and wrong(img) == 0,
+       "region: mdpy through its mmapped region, pixel-exact", err)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "config"), "w") as f:
+            f.write(CONFIG)
+        test_gvt(tmp)
+        test_mbochs(tmp, MBOCHS, "GL read-back")
+        test_mbochs(tmp, MBOCHS_CPU, "CPU mmap allowed")
+        test_mdpy(tmp)
+    return tap.done()
+
+
+sys.exit(main())

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * GL read-back of dma-bufs, for builds without OpenGL: never available.
+ */
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "ui/egl-readback.h"
+
+EglReadback *egl_readback_new(Error **errp)
+{
+    error_setg(errp, "QEMU was built without OpenGL");
+    return NULL;
+}
+
+void egl_readback_free(EglReadback *rb)
+{
+}
+
+bool egl_readback_raw(EglReadback *rb, int fd, uint32_t stride,
+                      uint32_t rows, void *dst, Error **errp)
+{
+    g_assert_not_reached();
+}
