@@ -13,11 +13,6 @@
 #include "vfio-display.h"
 #include "trace.h"
 
-static const char *plane_name(uint32_t type)
-{
-    return type == VFIO_DISPLAY_PLANE_CURSOR ? "cursor" : "primary";
-}
-
 /* close the fd, release the GL side, forget the id */
 static void vfio_display_dmabuf_drop(VFIODisplay *dpy, VFIODisplayBuf *b)
 {
@@ -82,7 +77,8 @@ static VFIODisplayBuf *vfio_display_dmabuf_fetch(VFIODisplay *dpy,
     if (fd < 0) {
         vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_GET,
                            "GET_GFX_DMABUF of %s plane id %u: %s",
-                           plane_name(type), plane->id, strerror(errno));
+                           vfio_display_plane_name(type), plane->id,
+                           strerror(errno));
         return NULL;
     }
     vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_GET);
@@ -94,8 +90,9 @@ static VFIODisplayBuf *vfio_display_dmabuf_fetch(VFIODisplay *dpy,
     if (size < 0 || !vfio_display_plane_fits(plane, size)) {
         vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_DMABUF_SIZE,
                            "%s plane id %u: size %" PRIu64 " but the dma-buf "
-                           "has %" PRId64 " bytes", plane_name(type),
-                           plane->id, plane->size, (int64_t)size);
+                           "has %" PRId64 " bytes",
+                           vfio_display_plane_name(type), plane->id,
+                           plane->size, (int64_t)size);
         close(fd);
     } else {
         b->buf = qemu_dmabuf_new(plane->width, plane->height, plane->stride,
@@ -118,38 +115,20 @@ static int vfio_display_dmabuf_plane(VFIODisplay *dpy, uint32_t type,
 {
     VFIODisplayFault kind = type == VFIO_DISPLAY_PLANE_CURSOR ?
         VFIO_DISPLAY_FAULT_CURSOR : VFIO_DISPLAY_FAULT_PLANE;
-    struct vfio_device_gfx_plane_info info;
     VFIODisplayPlane plane;
     VFIODisplayBuf *b;
-    const char *why;
     int ret;
 
     *out = NULL;
-    ret = vfio_display_query(dpy, VFIO_GFX_PLANE_TYPE_DMABUF, type, &info);
-    if (ret == -ENODEV) {
-        return 0;               /* the vendor driver is not ready yet */
-    }
-    if (ret < 0) {
-        vfio_display_query_failed(dpy, plane_name(type), ret);
+    ret = vfio_display_plane_get(dpy, true, type, &plane);
+    if (ret <= 0) {
         return ret;
-    }
-    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_QUERY);
-    if (!info.drm_format || !info.size) {
-        return 0;
-    }
-    if (!vfio_display_plane_check(&info, type, true, &plane, &why)) {
-        vfio_display_fault(dpy, kind, "%s plane not shown: %s (format 0x%x "
-                           "mod 0x%" PRIx64 " %ux%u stride %u size %u)",
-                           plane_name(type), why, info.drm_format,
-                           (uint64_t)info.drm_format_mod, info.width,
-                           info.height, info.stride, info.size);
-        return -EINVAL;
     }
     b = vfio_display_dmabuf_lookup(dpy, plane.id);
     if (b && !vfio_display_plane_same(&b->plane, &plane)) {
         vfio_display_fault(dpy, kind, "%s plane: dma-buf id %u changed its "
-                           "layout while its fd is open", plane_name(type),
-                           plane.id);
+                           "layout while its fd is open",
+                           vfio_display_plane_name(type), plane.id);
         return -EINVAL;
     }
     if (!b) {

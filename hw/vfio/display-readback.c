@@ -184,10 +184,7 @@ void vfio_display_readback_drop(VFIODisplayBuf *b)
 
 void vfio_display_readback_reset(VFIODisplay *dpy)
 {
-    if (dpy->readback.surface && dpy->con &&
-        qemu_console_surface(dpy->con) == dpy->readback.surface) {
-        dpy_gfx_replace_surface(dpy->con, NULL);
-    }
+    vfio_display_surface_release(dpy, dpy->readback.surface);
     dpy->readback.surface = NULL;
     g_clear_pointer(&dpy->readback.pixels, g_free);
     g_clear_pointer(&dpy->readback.raw, g_free);

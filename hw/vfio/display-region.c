@@ -14,10 +14,7 @@
 static void vfio_display_region_unmap(VFIODisplay *dpy)
 {
     /* never leave the console a surface over memory about to go away */
-    if (dpy->region.surface && dpy->con &&
-        qemu_console_surface(dpy->con) == dpy->region.surface) {
-        dpy_gfx_replace_surface(dpy->con, NULL);
-    }
+    vfio_display_surface_release(dpy, dpy->region.surface);
     if (dpy->region.buffer.size) {
         vfio_region_exit(&dpy->region.buffer);
         vfio_region_finalize(&dpy->region.buffer);
@@ -102,55 +99,25 @@ static void vfio_display_region_surface(VFIODisplay *dpy,
     dpy_gfx_replace_surface(dpy->con, dpy->region.surface);
 }
 
-/* the checked plane now, NULL if none or after a fault */
-static bool vfio_display_region_plane(VFIODisplay *dpy,
-                                      VFIODisplayPlane *plane, bool *none)
-{
-    struct vfio_device_gfx_plane_info info;
-    const char *why;
-    int ret;
-
-    *none = false;
-    ret = vfio_display_query(dpy, VFIO_GFX_PLANE_TYPE_REGION,
-                             VFIO_DISPLAY_PLANE_PRIMARY, &info);
-    if (ret == -ENODEV || (!ret && (!info.drm_format || !info.size))) {
-        *none = true;
-        return false;
-    }
-    if (ret < 0) {
-        vfio_display_query_failed(dpy, "region", ret);
-        return false;
-    }
-    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_QUERY);
-    if (!vfio_display_plane_check(&info, VFIO_DISPLAY_PLANE_PRIMARY, false,
-                                  plane, &why)) {
-        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_PLANE,
-                           "region plane not shown: %s (format 0x%x %ux%u "
-                           "stride %u size %u region %u)", why,
-                           info.drm_format, info.width, info.height,
-                           info.stride, info.size, info.region_index);
-        return false;
-    }
-    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_PLANE);
-    return true;
-}
-
 static void vfio_display_region_update(void *opaque)
 {
     VFIODisplay *dpy = opaque;
     VFIODisplayPlane plane;
-    bool none;
+    int ret;
 
     dpy->stats.refreshes++;
-    if (!vfio_display_region_plane(dpy, &plane, &none)) {
-        if (none) {
-            dpy->guest_scanout = false;
-            if (vfio_display_show_ramfb(dpy)) {
-                dpy->region.surface = NULL;
-            }
+    ret = vfio_display_plane_get(dpy, false, VFIO_DISPLAY_PLANE_PRIMARY,
+                                 &plane);
+    if (ret == 0) {
+        dpy->guest_scanout = false;
+        if (vfio_display_show_ramfb(dpy)) {
+            dpy->region.surface = NULL;
         }
+    }
+    if (ret <= 0) {
         return;                 /* after a fault: keep the last frame */
     }
+    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_PLANE);
     if (dpy->region.surface &&
         !vfio_display_plane_same(&dpy->region.plane, &plane)) {
         vfio_display_region_unmap(dpy);

@@ -75,6 +75,61 @@ void vfio_display_query_failed(VFIODisplay *dpy, const char *plane, int err)
                        "query of the %s plane: %s", plane, strerror(-err));
 }
 
+const char *vfio_display_plane_name(uint32_t type)
+{
+    return type == VFIO_DISPLAY_PLANE_CURSOR ? "cursor" : "primary";
+}
+
+/*
+ * Query plane @type (of the dma-buf or the region kind) and check it:
+ * 1 with @plane set, 0 if there is none (or the vendor is not ready,
+ * -ENODEV), -errno after a fault, reported.  Recovering from a plane
+ * fault is the caller's to declare: it may find more wrong with it.
+ */
+int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
+                           VFIODisplayPlane *plane)
+{
+    VFIODisplayFault kind = type == VFIO_DISPLAY_PLANE_CURSOR ?
+        VFIO_DISPLAY_FAULT_CURSOR : VFIO_DISPLAY_FAULT_PLANE;
+    struct vfio_device_gfx_plane_info info;
+    const char *why;
+    int ret;
+
+    ret = vfio_display_query(dpy, dmabuf ? VFIO_GFX_PLANE_TYPE_DMABUF :
+                             VFIO_GFX_PLANE_TYPE_REGION, type, &info);
+    if (ret == -ENODEV) {
+        return 0;               /* the vendor driver is not ready yet */
+    }
+    if (ret < 0) {
+        vfio_display_query_failed(dpy, vfio_display_plane_name(type), ret);
+        return ret;
+    }
+    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_QUERY);
+    if (!info.drm_format || !info.size) {
+        return 0;
+    }
+    if (!vfio_display_plane_check(&info, type, dmabuf, plane, &why)) {
+        vfio_display_fault(dpy, kind, "%s plane not shown: %s (format 0x%x "
+                           "mod 0x%" PRIx64 " %ux%u stride %u size %u %s %u)",
+                           vfio_display_plane_name(type), why,
+                           info.drm_format, (uint64_t)info.drm_format_mod,
+                           info.width,
+                           info.height, info.stride, info.size,
+                           dmabuf ? "dma-buf id" : "region",
+                           dmabuf ? info.dmabuf_id : info.region_index);
+        return -EINVAL;
+    }
+    return 1;
+}
+
+/* the console shows @surface: leave it a placeholder before it goes */
+void vfio_display_surface_release(VFIODisplay *dpy, DisplaySurface *surface)
+{
+    if (surface && dpy->con && qemu_console_surface(dpy->con) == surface) {
+        dpy_gfx_replace_surface(dpy->con, NULL);
+    }
+}
+
 /* no guest plane: ramfb shows, if the device has one; true if it did */
 bool vfio_display_show_ramfb(VFIODisplay *dpy)
 {

@@ -144,6 +144,10 @@ void vfio_display_fault(VFIODisplay *dpy, VFIODisplayFault fault,
 void vfio_display_recovered(VFIODisplay *dpy, VFIODisplayFault fault);
 void vfio_display_query_failed(VFIODisplay *dpy, const char *plane, int err);
 bool vfio_display_show_ramfb(VFIODisplay *dpy);
+const char *vfio_display_plane_name(uint32_t type);
+int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
+                           VFIODisplayPlane *plane);
+void vfio_display_surface_release(VFIODisplay *dpy, DisplaySurface *surface);
 
 /* display-dmabuf.c */
 extern const GraphicHwOps vfio_display_dmabuf_ops;
