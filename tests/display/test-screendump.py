@@ -18,7 +18,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
-from simtap import Qmp, Tap, control, read_ppm, sim_env, xy_rgb  # noqa: E402
+from simtap import (Qmp, Tap, control, qemu_stop, read_ppm,  # noqa: E402
+                    sim_env, xy_wrong)
 
 SIMLIB, QEMU = sys.argv[1:3]
 GVT = "cccccccc-0000-4000-8000-0000000000c1"
@@ -61,26 +62,12 @@ class Qemu:
         return read_ppm(path), ""
 
     def stop(self):
-        self.qmp.cmd("quit")
-        try:
-            return self.proc.communicate(timeout=20)[1]
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.communicate()[1]
+        return qemu_stop(self.proc, self.qmp)
 
 
 def wrong(img, fmt="XRGB8888"):
     """How many pixels of @img differ from the xy pattern."""
-    w, h, pix = img
-    mask = MASKS.get(fmt, (0xff, 0xff, 0xff))
-    bad = 0
-    for y in range(h):
-        for x in range(w):
-            want = xy_rgb(x, y)
-            got = pix[(y * w + x) * 3:(y * w + x) * 3 + 3]
-            if any((got[i] ^ want[i]) & mask[i] for i in range(3)):
-                bad += 1
-    return bad
+    return xy_wrong(img, MASKS.get(fmt, (0xff, 0xff, 0xff)))
 
 
 def test_gvt(tmp):

@@ -19,7 +19,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
-from simtap import Qmp, Tap, control, read_ppm, sim_env, xy_rgb  # noqa: E402
+from simtap import (Qmp, Tap, control, qemu_stop, read_ppm,  # noqa: E402
+                    sim_env, xy_wrong)
 
 SIMLIB, QEMU, GUEST = sys.argv[1:4]
 MBOCHS = "bbbbbbbb-0000-4000-8000-0000000000b0"
@@ -63,24 +64,7 @@ class Vm:
         return bool(re.search(what, self.log()))
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.qmp.cmd("quit")
-        try:
-            return self.proc.communicate(timeout=30)[1]
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.communicate()[1]
-
-
-def wrong_pixels(path):
-    """(width, height, how many pixels differ from the xy pattern)."""
-    w, h, pix = read_ppm(path)
-    want = b"".join(xy_rgb(x, y) for y in range(h) for x in range(w))
-    if len(pix) != len(want):
-        return w, h, w * h
-    bad = sum(1 for i in range(0, len(want), 3)
-              if pix[i:i + 3] != want[i:i + 3])
-    return w, h, bad
+        return qemu_stop(self.proc, self.qmp)
 
 
 def test_bochs_drm(tmp):
@@ -114,7 +98,8 @@ def test_bochs_drm(tmp):
     deadline = time.time() + 20
     while True:
         rsp = control(tmp, "snapshot %s path=%s" % (MBOCHS, ppm))
-        w, h, bad = wrong_pixels(ppm) if rsp.startswith("ok") else (0, 0, -1)
+        img = read_ppm(ppm) if rsp.startswith("ok") else (0, 0, b"")
+        w, h, bad = img[0], img[1], xy_wrong(img) if img[0] else -1
         if bad == 0 or time.time() > deadline:
             break
         time.sleep(0.5)

@@ -6,6 +6,7 @@
 import json
 import os
 import socket
+import subprocess
 import time
 
 
@@ -59,6 +60,17 @@ class Qmp:
         return self.cmd("human-monitor-command", **{"command-line": line})
 
 
+def qemu_stop(proc, qmp, timeout=30):
+    """Quit QEMU over QMP (killed if it does not go); its stderr."""
+    if proc.poll() is None:
+        qmp.cmd("quit")
+    try:
+        return proc.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()[1]
+
+
 def sim_env(simlib, tmp):
     """The environment of a process the simulator is preloaded into, with
     its configuration, sysfs root and control socket in @tmp."""
@@ -90,3 +102,19 @@ def read_ppm(path):
 def xy_rgb(x, y):
     """The README's xy test pattern at (x, y), as 3 bytes."""
     return bytes((x & 0xff, y & 0xff, ((x >> 8) << 4 | (y >> 8)) & 0xff))
+
+
+def xy_wrong(img, mask=(0xff, 0xff, 0xff)):
+    """How many pixels of @img, (width, height, rgb bytes), differ from the
+    xy pattern in the bits @mask keeps of each channel."""
+    w, h, pix = img
+    if len(pix) != w * h * 3:
+        return w * h
+    bad = 0
+    for y in range(h):
+        for x in range(w):
+            want = xy_rgb(x, y)
+            got = pix[(y * w + x) * 3:(y * w + x) * 3 + 3]
+            if any((got[i] ^ want[i]) & mask[i] for i in range(3)):
+                bad += 1
+    return bad
