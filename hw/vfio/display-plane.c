@@ -133,13 +133,13 @@ bool vfio_display_plane_fits(const VFIODisplayPlane *plane, uint64_t limit)
     return plane->size <= limit;
 }
 
-/* the same buffer layout (position and hotspot aside)? */
+/* the same pixel layout (which buffer, position and hotspot aside)? */
 bool vfio_display_plane_same(const VFIODisplayPlane *a,
                              const VFIODisplayPlane *b)
 {
     return a->fourcc == b->fourcc && a->modifier == b->modifier &&
            a->width == b->width && a->height == b->height &&
-           a->stride == b->stride && a->id == b->id;
+           a->stride == b->stride;
 }
 
 /*

@@ -70,43 +70,28 @@ static bool vfio_display_readback_bytes(VFIODisplay *dpy, VFIODisplayBuf *b)
     return true;
 }
 
-/* a new surface when the geometry changed; the old pixels freed after */
-static void vfio_display_readback_surface(VFIODisplay *dpy,
-                                          const VFIODisplayPlane *p)
-{
-    uint8_t *old = dpy->readback.pixels;
-
-    if (dpy->readback.surface &&
-        qemu_console_surface(dpy->con) == dpy->readback.surface &&
-        vfio_display_plane_same(&dpy->readback.plane, p)) {
-        return;
-    }
-    dpy->readback.plane = *p;
-    dpy->readback.pixels = g_malloc0((uint64_t)p->stride * p->height);
-    dpy->readback.surface =
-        qemu_create_displaysurface_from(p->width, p->height, p->pixman,
-                                        p->stride, dpy->readback.pixels);
-    dpy_gfx_replace_surface(dpy->con, dpy->readback.surface);
-    g_free(old);
-}
-
 /* show primary buffer @b; false (last frame kept) after a fault */
 bool vfio_display_readback_primary(VFIODisplay *dpy, VFIODisplayBuf *b)
 {
     const VFIODisplayPlane *p = &b->plane;
+    const uint8_t *frame;
 
     if (!vfio_display_readback_bytes(dpy, b)) {
         return false;
     }
-    vfio_display_readback_surface(dpy, p);
-    if (p->modifier == DRM_FORMAT_MOD_LINEAR) {
-        memcpy(dpy->readback.pixels, dpy->readback.raw,
-               (uint64_t)p->stride * p->height);
-    } else {
-        vfio_display_detile(p, dpy->readback.raw, dpy->readback.pixels);
-    }
+    frame = dpy->readback.raw;
     dpy->stats.readbacks++;
-    dpy_gfx_update(dpy->con, 0, 0, p->width, p->height);
+    dpy->stats.bytes_read += p->min_size;
+    if (p->modifier != DRM_FORMAT_MOD_LINEAR) {
+        if (dpy->readback.linear_size < p->min_size) {
+            g_free(dpy->readback.linear);
+            dpy->readback.linear = g_malloc(p->min_size);
+            dpy->readback.linear_size = p->min_size;
+        }
+        vfio_display_detile(p, dpy->readback.raw, dpy->readback.linear);
+        frame = dpy->readback.linear;
+    }
+    vfio_display_shadow_show(dpy, &dpy->readback.shadow, p, frame);
     return true;
 }
 
@@ -184,10 +169,10 @@ void vfio_display_readback_drop(VFIODisplayBuf *b)
 
 void vfio_display_readback_reset(VFIODisplay *dpy)
 {
-    vfio_display_surface_release(dpy, dpy->readback.surface);
-    dpy->readback.surface = NULL;
-    g_clear_pointer(&dpy->readback.pixels, g_free);
+    vfio_display_shadow_reset(dpy, &dpy->readback.shadow);
     g_clear_pointer(&dpy->readback.raw, g_free);
     dpy->readback.raw_size = 0;
+    g_clear_pointer(&dpy->readback.linear, g_free);
+    dpy->readback.linear_size = 0;
     g_clear_pointer(&dpy->readback.cursor, g_free);
 }

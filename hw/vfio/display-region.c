@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vfio mdev display: the region path, for devices whose plane lies in a
- * device region (mdpy).  The region is mapped once and shown as a surface
- * over the mapping; a region that cannot be mapped is read with pread.
+ * device region (mdpy).  The region is mapped once (a region that cannot
+ * be mapped is read with pread) and each refresh brings the console's
+ * shadow of it up to date, reporting only the damage.
  */
 #include "qemu/osdep.h"
 
@@ -13,8 +14,6 @@
 
 static void vfio_display_region_unmap(VFIODisplay *dpy)
 {
-    /* never leave the console a surface over memory about to go away */
-    vfio_display_surface_release(dpy, dpy->region.surface);
     if (dpy->region.buffer.size) {
         vfio_region_exit(&dpy->region.buffer);
         vfio_region_finalize(&dpy->region.buffer);
@@ -22,7 +21,6 @@ static void vfio_display_region_unmap(VFIODisplay *dpy)
     }
     g_clear_pointer(&dpy->region.copy, g_free);
     dpy->region.mapped = false;
-    dpy->region.surface = NULL;     /* the console owns and frees it */
 }
 
 /* set up region @index for @plane: mmap, else pread; false after a fault */
@@ -83,22 +81,6 @@ static bool vfio_display_region_read(VFIODisplay *dpy,
     return true;
 }
 
-static void vfio_display_region_surface(VFIODisplay *dpy,
-                                        const VFIODisplayPlane *plane)
-{
-    void *pixels = dpy->region.mapped ? dpy->region.buffer.mmaps[0].mmap :
-                   dpy->region.copy;
-
-    trace_vfio_display_region_surface(dpy->vdev->vbasedev.name, plane->width,
-                                      plane->height, plane->stride);
-    dpy->region.surface = qemu_create_displaysurface_from(plane->width,
-                                                          plane->height,
-                                                          plane->pixman,
-                                                          plane->stride,
-                                                          pixels);
-    dpy_gfx_replace_surface(dpy->con, dpy->region.surface);
-}
-
 static void vfio_display_region_update(void *opaque)
 {
     VFIODisplay *dpy = opaque;
@@ -110,33 +92,32 @@ static void vfio_display_region_update(void *opaque)
                                  &plane);
     if (ret == 0) {
         dpy->guest_scanout = false;
-        if (vfio_display_show_ramfb(dpy)) {
-            dpy->region.surface = NULL;
-        }
+        vfio_display_show_ramfb(dpy);
     }
     if (ret <= 0) {
         return;                 /* after a fault: keep the last frame */
     }
     vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_PLANE);
-    if (dpy->region.surface &&
-        !vfio_display_plane_same(&dpy->region.plane, &plane)) {
+    if (dpy->region.buffer.size && (dpy->region.plane.id != plane.id ||
+        !vfio_display_plane_same(&dpy->region.plane, &plane))) {
         vfio_display_region_unmap(dpy);
     }
     if (!dpy->region.buffer.size) {
         if (!vfio_display_region_map(dpy, &plane)) {
             return;
         }
+        dpy->region.plane = plane;
         vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_REGION);
     }
     if (!dpy->region.mapped && !vfio_display_region_read(dpy, &plane)) {
         return;
     }
-    if (!dpy->region.surface || !dpy->guest_scanout) {
-        dpy->region.plane = plane;
-        vfio_display_region_surface(dpy, &plane);
-    }
+    dpy->stats.bytes_read += plane.min_size;
+    vfio_display_shadow_show(dpy, &dpy->region.shadow, &plane,
+                             dpy->region.mapped ?
+                             dpy->region.buffer.mmaps[0].mmap :
+                             dpy->region.copy);
     dpy->guest_scanout = true;
-    dpy_gfx_update(dpy->con, 0, 0, plane.width, plane.height);
 }
 
 const GraphicHwOps vfio_display_region_ops = {
@@ -146,5 +127,6 @@ const GraphicHwOps vfio_display_region_ops = {
 
 void vfio_display_region_reset(VFIODisplay *dpy)
 {
+    vfio_display_shadow_reset(dpy, &dpy->region.shadow);
     vfio_display_region_unmap(dpy);
 }

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 
 #include "qapi/error.h"
+#include "qapi/visitor.h"
 #include "qemu/error-report.h"
 #include "migration/vmstate.h"
 #include "pci.h"
@@ -137,6 +138,13 @@ bool vfio_display_show_ramfb(VFIODisplay *dpy)
         return false;
     }
     ramfb_display_update(dpy->con, dpy->ramfb);
+    /* ramfb's surface, once the guest set it up, replaced (freed) ours */
+    if (qemu_console_surface(dpy->con) != dpy->region.shadow.surface) {
+        dpy->region.shadow.surface = NULL;
+    }
+    if (qemu_console_surface(dpy->con) != dpy->readback.shadow.surface) {
+        dpy->readback.shadow.surface = NULL;
+    }
     return true;
 }
 
@@ -150,6 +158,54 @@ static bool vfio_display_probe_flag(VFIOPCIDevice *vdev, uint32_t kind)
     return ioctl(vdev->vbasedev.fd, VFIO_DEVICE_QUERY_GFX_PLANE, &probe) == 0;
 }
 
+static const struct {
+    const char *name;
+    size_t offset;
+} vfio_display_counters[] = {
+#define COUNTER(name, field) { name, offsetof(VFIODisplayCounters, field) }
+    COUNTER("refreshes", refreshes),
+    COUNTER("imports", imports),
+    COUNTER("drops", drops),
+    COUNTER("readbacks", readbacks),
+    COUNTER("bytes-read", bytes_read),
+    COUNTER("bytes-copied", bytes_copied),
+    COUNTER("updates", updates),
+    COUNTER("damage-pixels", damage_pixels),
+    COUNTER("faults", faults),
+#undef COUNTER
+};
+
+/* "display-stats": the counters, as a struct of uint64 */
+static void vfio_display_stats_get(Object *obj, Visitor *v, const char *name,
+                                   void *opaque, Error **errp)
+{
+    VFIOPCIDevice *vdev = VFIO_PCI(obj);
+    VFIODisplayCounters stats = {};
+    bool ok = false;
+    size_t i;
+
+    if (vdev->dpy) {
+        stats = vdev->dpy->stats;
+    }
+    if (!visit_start_struct(v, name, NULL, 0, errp)) {
+        return;
+    }
+    for (i = 0; i < ARRAY_SIZE(vfio_display_counters); i++) {
+        uint64_t *c = (uint64_t *)((char *)&stats +
+                                   vfio_display_counters[i].offset);
+
+        if (!visit_type_uint64(v, vfio_display_counters[i].name, c, errp)) {
+            goto out;
+        }
+    }
+    ok = true;
+out:
+    if (ok) {
+        visit_check_struct(v, errp);
+    }
+    visit_end_struct(v, NULL);
+}
+
 static bool vfio_display_init(VFIOPCIDevice *vdev, const GraphicHwOps *ops,
                               Error **errp)
 {
@@ -158,6 +214,14 @@ static bool vfio_display_init(VFIOPCIDevice *vdev, const GraphicHwOps *ops,
     dpy->vdev = vdev;
     QTAILQ_INIT(&dpy->dmabuf.bufs);
     vdev->dpy = dpy;
+    object_property_add(OBJECT(vdev), "display-stats", "VFIODisplayStats",
+                        vfio_display_stats_get, NULL, NULL, NULL);
+    object_property_set_description(OBJECT(vdev), "display-stats",
+                                    "what the vfio display did: refreshes, "
+                                    "dma-bufs imported and dropped, "
+                                    "read-backs, bytes read and copied, "
+                                    "rectangles updated, damaged pixels, "
+                                    "vendor faults");
     dpy->con = graphic_console_init(DEVICE(vdev), 0, ops, dpy);
     if (vdev->enable_ramfb) {
         dpy->ramfb = ramfb_setup(errp);

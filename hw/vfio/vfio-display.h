@@ -72,13 +72,29 @@ typedef struct VFIODisplayBuf {
     QTAILQ_ENTRY(VFIODisplayBuf) next;
 } VFIODisplayBuf;
 
+/* what the display did, for the "display-stats" QOM property */
 typedef struct VFIODisplayCounters {
-    uint64_t refreshes;
-    uint64_t imports;
-    uint64_t readbacks;
-    uint64_t drops;
-    uint64_t faults;
+    uint64_t refreshes;             /* gfx_update calls */
+    uint64_t imports;               /* dma-bufs fetched and wrapped */
+    uint64_t drops;                 /* dma-bufs released */
+    uint64_t readbacks;             /* frames read from a dma-buf */
+    uint64_t bytes_read;            /* by those read-backs and preads */
+    uint64_t bytes_copied;          /* into the shadow (damage) */
+    uint64_t updates;               /* rectangles reported */
+    uint64_t damage_pixels;         /* their area */
+    uint64_t faults;                /* vendor faults, reported or not */
 } VFIODisplayCounters;
+
+/*
+ * Our copy of the plane, under the console's surface on the non-GL paths
+ * (display-damage.c): updated tile by tile where the device's frame
+ * differs, so only damage is reported.
+ */
+typedef struct VFIODisplayShadow {
+    VFIODisplayPlane plane;
+    uint8_t *pixels;
+    DisplaySurface *surface;
+} VFIODisplayShadow;
 
 /* typedef'd as VFIODisplay in hw/vfio/vfio-common.h */
 struct VFIODisplay {
@@ -101,8 +117,8 @@ struct VFIODisplay {
         VFIORegion buffer;
         bool mapped;                /* else read with pread */
         void *copy;                 /* pread target when not mapped */
-        VFIODisplayPlane plane;
-        DisplaySurface *surface;
+        VFIODisplayPlane plane;     /* of the region set up */
+        VFIODisplayShadow shadow;
     } region;
 
     /* read-back for consoles without GL (display-readback.c) */
@@ -111,9 +127,9 @@ struct VFIODisplay {
         EglReadback *egl;
         uint8_t *raw;               /* the buffer's bytes, tiled or not */
         size_t raw_size;
-        uint8_t *pixels;            /* linear, under the surface */
-        VFIODisplayPlane plane;     /* of the surface */
-        DisplaySurface *surface;
+        uint8_t *linear;            /* detiled, when they are tiled */
+        size_t linear_size;
+        VFIODisplayShadow shadow;
         uint32_t *cursor;           /* last cursor image defined */
         VFIODisplayPlane cursor_plane;
     } readback;
@@ -148,6 +164,11 @@ const char *vfio_display_plane_name(uint32_t type);
 int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
                            VFIODisplayPlane *plane);
 void vfio_display_surface_release(VFIODisplay *dpy, DisplaySurface *surface);
+
+/* display-damage.c */
+void vfio_display_shadow_show(VFIODisplay *dpy, VFIODisplayShadow *s,
+                              const VFIODisplayPlane *p, const uint8_t *src);
+void vfio_display_shadow_reset(VFIODisplay *dpy, VFIODisplayShadow *s);
 
 /* display-dmabuf.c */
 extern const GraphicHwOps vfio_display_dmabuf_ops;

@@ -44,7 +44,7 @@ class Qemu:
         args = [QEMU, "-M", "q35", "-nodefaults", "-display", display, "-S",
                 "-qmp", "unix:%s/qmp.sock,server=on,wait=off" % tmp,
                 "-device", "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,"
-                "display=on" % uuid]
+                "display=on,id=vgpu" % uuid]
         env = sim_env(SIMLIB, tmp)
         env["VFIO_SIM_KERNEL_BUGS"] = "count"
         self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
@@ -60,6 +60,11 @@ class Qemu:
         if "error" in rsp:
             return None, rsp["error"]["desc"]
         return read_ppm(path), ""
+
+    def stats(self):
+        """The device's display-stats counters."""
+        return self.qmp.cmd("qom-get", path="/machine/peripheral/vgpu",
+                            property="display-stats")["return"]
 
     def stop(self):
         return qemu_stop(self.proc, self.qmp)
@@ -134,6 +139,72 @@ def test_mdpy(tmp):
        "region: mdpy through its mmapped region, pixel-exact", err)
 
 
+def delta(a, b):
+    return {k: b[k] - a[k] for k in a}
+
+
+def test_damage(tmp, uuid, what):
+    """Damage on a static screen and on one changed rectangle."""
+    q = Qemu(tmp, uuid)
+    if uuid == GVT:
+        control(tmp, "present %s format=XRGB8888 width=640 height=480 "
+                "pattern=xy" % GVT)
+    else:
+        control(tmp, "rect %s x=0 y=0 w=640 h=480 pattern=xy" % uuid)
+    q.dump()
+    s0 = q.stats()
+    for _ in range(4):
+        img, err = q.dump()
+    s1 = q.stats()
+    d = delta(s0, s1)
+    ok(d["refreshes"] == 4 and d["updates"] == 0 and
+       d["damage-pixels"] == 0 and d["bytes-copied"] == 0,
+       "damage: %s static screen, 4 refreshes report and copy nothing"
+       % what, d)
+    ok(img and wrong(img) == 0, "damage: %s static screen still shown "
+       "pixel-exact" % what, err)
+    # a 20x20 square inside one 64x16 tile column, across two tile rows
+    control(tmp, "rect %s x=70 y=100 w=20 h=20 pattern=0xff0000" % uuid)
+    img, err = q.dump()
+    d = delta(s1, q.stats())
+    ok(d["updates"] == 1 and d["damage-pixels"] == 64 * 32 and
+       20 * 20 * 4 <= d["bytes-copied"] <= 28 * 64 * 4,
+       "damage: %s one 20x20 change: one 64x32 rectangle reported, "
+       "only its tiles' rows from the first change copied" % what, d)
+    ok(img and wrong(img) == 400 and
+       img[2][(110 * 640 + 80) * 3:(110 * 640 + 80) * 3 + 3] == b"\xff\0\0",
+       "damage: %s the changed square shows, the rest untouched" % what,
+       err)
+    # two squares far apart: two rectangles, not their bounding box
+    control(tmp, "rect %s x=0 y=0 w=8 h=8 pattern=0x00ff00" % uuid)
+    control(tmp, "rect %s x=600 y=450 w=8 h=8 pattern=0x0000ff" % uuid)
+    img, err = q.dump()
+    d = delta(s1, q.stats())
+    ok(d["updates"] == 3 and d["damage-pixels"] == 64 * 32 + 2 * 64 * 16,
+       "damage: %s two distant changes: two rectangles, not their "
+       "bounding box" % what, d)
+    if uuid == GVT:
+        test_damage_flip(q)
+    q.stop()
+
+
+def test_damage_flip(q):
+    """A flip to another buffer with the same content damages nothing."""
+    s0 = q.stats()
+    control(q.tmp, "flip %s pattern=xy" % GVT)
+    img1, _ = q.dump()
+    control(q.tmp, "flip " + GVT)     # back to the first buffer, changed
+    img2, err = q.dump()
+    d = delta(s0, q.stats())
+    # each flip damages only the three squares one buffer has, not the other
+    ok(d["imports"] == 1 and d["readbacks"] == 2 and
+       d["damage-pixels"] == 2 * (64 * 32 + 2 * 64 * 16) and
+       d["updates"] == 6,
+       "damage: gvt page flips compare content, not buffer ids", d)
+    ok(img1 and wrong(img1) == 0 and img2 and wrong(img2) == 400 + 2 * 64,
+       "damage: gvt page flips show each buffer pixel-exact", err)
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "config"), "w") as f:
@@ -142,6 +213,8 @@ def main():
         test_mbochs(tmp, MBOCHS, "GL read-back")
         test_mbochs(tmp, MBOCHS_CPU, "CPU mmap allowed")
         test_mdpy(tmp)
+        test_damage(tmp, GVT, "readback (gvt)")
+        test_damage(tmp, MDPY, "region (mdpy)")
     return tap.done()
 
 
