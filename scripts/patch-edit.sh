@@ -55,8 +55,10 @@ open)
         fi
     done < "$top/patches/series"
     cp -a "$work/a/." "$work/b/"
-    patch -d "$work/b" -p1 --forward --batch -s --no-backup-if-mismatch \
-          < "$patch"
+    if grep -q '^@@' "$patch"; then     # a new patch has no hunks yet
+        patch -d "$work/b" -p1 --forward --batch -s --no-backup-if-mismatch \
+              < "$patch"
+    fi
     echo "$work/b"
     ;;
 refresh)

@@ -21,3 +21,15 @@ bool egl_readback_raw(EglReadback *rb, int fd, uint32_t stride,
 {
     g_assert_not_reached();
 }
+
+pixman_image_t *egl_readback_dmabuf(EglReadback *rb, QemuDmaBuf *dmabuf,
+                                    Error **errp)
+{
+    g_assert_not_reached();
+}
+
+pixman_image_t *egl_readback_console(QemuConsole *con, Error **errp)
+{
+    error_setg(errp, "no surface");
+    return NULL;
+}

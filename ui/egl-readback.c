@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * GL read-back of dma-bufs: import as an EGLImage, attach to a
- * framebuffer, glReadPixels.  The buffer is imported as raw 32-bit
- * texels so that every format and tiling reads back byte for byte; the
- * caller decodes and detiles.
+ * framebuffer, glReadPixels.  Display devices read a buffer as raw 32-bit
+ * texels, so that every format and tiling reads back byte for byte, and
+ * decode and detile it themselves; QMP screendump reads the dma-buf a GL
+ * console scans out into a pixman image.
  */
 #include "qemu/osdep.h"
 #include <epoxy/egl.h>
@@ -11,7 +12,9 @@
 
 #include "qapi/error.h"
 #include "standard-headers/drm/drm_fourcc.h"
+#include "ui/dmabuf.h"
 #include "ui/egl-readback.h"
+#include "console-priv.h"
 #include "trace.h"
 
 struct EglReadback {
@@ -131,19 +134,21 @@ void egl_readback_free(EglReadback *rb)
     }
 }
 
+/* import @fd as one plane of @fourcc; @modifier only if EGL takes them */
 static EGLImageKHR egl_readback_import(EglReadback *rb, int fd,
-                                       uint32_t stride, uint32_t rows)
+                                       uint32_t fourcc, uint64_t modifier,
+                                       uint32_t width, uint32_t rows,
+                                       uint32_t stride)
 {
     EGLint attr[] = {
-        EGL_WIDTH, stride / 4,
+        EGL_WIDTH, width,
         EGL_HEIGHT, rows,
-        EGL_LINUX_DRM_FOURCC_EXT, DRM_FORMAT_ABGR8888,
+        EGL_LINUX_DRM_FOURCC_EXT, fourcc,
         EGL_DMA_BUF_PLANE0_FD_EXT, fd,
         EGL_DMA_BUF_PLANE0_OFFSET_EXT, 0,
         EGL_DMA_BUF_PLANE0_PITCH_EXT, stride,
-        /* raw bytes: linear, whatever tiling the buffer holds */
-        EGL_DMA_BUF_PLANE0_MODIFIER_LO_EXT, 0,
-        EGL_DMA_BUF_PLANE0_MODIFIER_HI_EXT, 0,
+        EGL_DMA_BUF_PLANE0_MODIFIER_LO_EXT, modifier & 0xffffffff,
+        EGL_DMA_BUF_PLANE0_MODIFIER_HI_EXT, modifier >> 32,
         EGL_NONE,
     };
 
@@ -154,8 +159,8 @@ static EGLImageKHR egl_readback_import(EglReadback *rb, int fd,
                              NULL, attr);
 }
 
-/* with our context current: the image's texels into @dst */
-static bool egl_readback_read(EGLImageKHR img, uint32_t stride,
+/* with our context current: @width x @rows RGBA texels into @dst */
+static bool egl_readback_read(EGLImageKHR img, uint32_t width,
                               uint32_t rows, void *dst, Error **errp)
 {
     GLuint tex, fb;
@@ -171,7 +176,7 @@ static bool egl_readback_read(EGLImageKHR img, uint32_t stride,
     status = glCheckFramebufferStatus(GL_FRAMEBUFFER);
     if (status == GL_FRAMEBUFFER_COMPLETE) {
         glPixelStorei(GL_PACK_ALIGNMENT, 4);
-        glReadPixels(0, 0, stride / 4, rows, GL_RGBA, GL_UNSIGNED_BYTE, dst);
+        glReadPixels(0, 0, width, rows, GL_RGBA, GL_UNSIGNED_BYTE, dst);
     }
     err = glGetError();
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
@@ -185,17 +190,27 @@ static bool egl_readback_read(EGLImageKHR img, uint32_t stride,
     return true;
 }
 
-bool egl_readback_raw(EglReadback *rb, int fd, uint32_t stride,
-                      uint32_t rows, void *dst, Error **errp)
+/*
+ * Import @fd as @fourcc/@modifier at @width x @rows and read @width x
+ * @rows RGBA texels into @dst, in our context.
+ */
+static bool egl_readback_texels(EglReadback *rb, int fd, uint32_t fourcc,
+                                uint64_t modifier, uint32_t width,
+                                uint32_t rows, uint32_t stride, void *dst,
+                                Error **errp)
 {
     EGLImageKHR img;
     EglCurrent cur;
     bool ret;
 
-    if (!stride || stride % 4 || stride / 4 > rb->max_size || !rows ||
-        rows > rb->max_size) {
-        error_setg(errp, "a %u-byte stride x %u rows buffer cannot be read "
-                   "back (GL textures up to %d)", stride, rows, rb->max_size);
+    if (!width || width > rb->max_size || !rows || rows > rb->max_size) {
+        error_setg(errp, "a %ux%u buffer cannot be read back (GL textures "
+                   "up to %d)", width, rows, rb->max_size);
+        return false;
+    }
+    if (modifier != DRM_FORMAT_MOD_LINEAR && !rb->modifiers) {
+        error_setg(errp, "EGL takes no modifiers, and the buffer is tiled "
+                   "(0x%" PRIx64 ")", modifier);
         return false;
     }
     egl_current_save(&cur);
@@ -205,16 +220,115 @@ bool egl_readback_raw(EglReadback *rb, int fd, uint32_t stride,
         egl_current_restore(rb, &cur);
         return false;
     }
-    img = egl_readback_import(rb, fd, stride, rows);
+    img = egl_readback_import(rb, fd, fourcc, modifier, width, rows, stride);
     if (img == EGL_NO_IMAGE_KHR) {
-        error_setg(errp, "EGL cannot import the dma-buf (0x%x)",
+        error_setg(errp, "EGL cannot import the dma-buf (format 0x%x "
+                   "modifier 0x%" PRIx64 ": 0x%x)", fourcc, modifier,
                    eglGetError());
         ret = false;
     } else {
-        ret = egl_readback_read(img, stride, rows, dst, errp);
+        ret = egl_readback_read(img, width, rows, dst, errp);
         eglDestroyImageKHR(rb->dpy, img);
     }
-    trace_egl_readback_raw(fd, stride, rows, ret);
+    trace_egl_readback_texels(fd, fourcc, modifier, width, rows, ret);
     egl_current_restore(rb, &cur);
     return ret;
+}
+
+bool egl_readback_raw(EglReadback *rb, int fd, uint32_t stride,
+                      uint32_t rows, void *dst, Error **errp)
+{
+    if (!stride || stride % 4) {
+        error_setg(errp, "a %u-byte stride cannot be read back as 32-bit "
+                   "texels", stride);
+        return false;
+    }
+    /* raw bytes: 4-byte texels, linear, whatever the buffer holds */
+    return egl_readback_texels(rb, fd, DRM_FORMAT_ABGR8888,
+                               DRM_FORMAT_MOD_LINEAR, stride / 4, rows,
+                               stride, dst, errp);
+}
+
+/* the pixman format of a linear buffer we read byte for byte */
+static pixman_format_code_t egl_readback_pixman(uint32_t fourcc)
+{
+    switch (fourcc) {
+    case DRM_FORMAT_XRGB8888:
+        return PIXMAN_x8r8g8b8;
+    case DRM_FORMAT_ARGB8888:
+        return PIXMAN_a8r8g8b8;
+    case DRM_FORMAT_XBGR8888:
+        return PIXMAN_x8b8g8r8;
+    case DRM_FORMAT_ABGR8888:
+        return PIXMAN_a8b8g8r8;
+    case DRM_FORMAT_RGB565:
+        return PIXMAN_r5g6b5;
+    case DRM_FORMAT_XRGB2101010:
+        return PIXMAN_x2r10g10b10;
+    case DRM_FORMAT_XBGR2101010:
+        return PIXMAN_x2b10g10r10;
+    default:
+        return 0;
+    }
+}
+
+static void egl_readback_image_free(pixman_image_t *image, void *data)
+{
+    g_free(data);
+}
+
+pixman_image_t *egl_readback_dmabuf(EglReadback *rb, QemuDmaBuf *dmabuf,
+                                    Error **errp)
+{
+    uint32_t fourcc = qemu_dmabuf_get_fourcc(dmabuf);
+    uint64_t modifier = qemu_dmabuf_get_modifier(dmabuf);
+    uint32_t width = qemu_dmabuf_get_width(dmabuf);
+    uint32_t height = qemu_dmabuf_get_height(dmabuf);
+    uint32_t stride = qemu_dmabuf_get_stride(dmabuf);
+    int fd = qemu_dmabuf_get_fd(dmabuf);
+    pixman_format_code_t format = egl_readback_pixman(fourcc);
+    pixman_image_t *image;
+    uint32_t *bits;
+
+    if (modifier == DRM_FORMAT_MOD_LINEAR && format &&
+        (uint64_t)width * PIXMAN_FORMAT_BPP(format) / 8 <= stride &&
+        !(stride % 4)) {
+        /* byte for byte: exact in every format */
+        bits = g_try_malloc((uint64_t)stride * height);
+        if (!bits || !egl_readback_raw(rb, fd, stride, height, bits, errp)) {
+            g_free(bits);
+            return NULL;
+        }
+        image = pixman_image_create_bits(format, width, height, bits, stride);
+    } else {
+        /* tiled, or a format we do not decode: EGL converts to RGBA */
+        bits = g_try_malloc((uint64_t)width * height * 4);
+        if (!bits || !egl_readback_texels(rb, fd, fourcc, modifier, width,
+                                          height, stride, bits, errp)) {
+            g_free(bits);
+            return NULL;
+        }
+        image = pixman_image_create_bits(PIXMAN_x8b8g8r8, width, height,
+                                         bits, width * 4);
+    }
+    pixman_image_set_destroy_function(image, egl_readback_image_free, bits);
+    return image;
+}
+
+pixman_image_t *egl_readback_console(QemuConsole *con, Error **errp)
+{
+    static EglReadback *rb;
+
+    if (con->scanout.kind != SCANOUT_DMABUF || !con->scanout.dmabuf) {
+        error_setg(errp, "no surface");
+        return NULL;
+    }
+    if (!rb) {
+        rb = egl_readback_new(errp);
+        if (!rb) {
+            error_prepend(errp, "GL scanout cannot be read back: ");
+            return NULL;
+        }
+    }
+    return egl_readback_dmabuf(rb, con->scanout.dmabuf, errp);
 }

@@ -7,6 +7,9 @@
 #ifndef UI_EGL_READBACK_H
 #define UI_EGL_READBACK_H
 
+#include "ui/console.h"
+#include "ui/dmabuf.h"
+
 typedef struct EglReadback EglReadback;
 
 /*
@@ -26,5 +29,20 @@ void egl_readback_free(EglReadback *rb);
  */
 bool egl_readback_raw(EglReadback *rb, int fd, uint32_t stride,
                       uint32_t rows, void *dst, Error **errp);
+
+/*
+ * @dmabuf's picture as a new pixman image: a linear buffer in a format
+ * pixman knows byte for byte in that format; any other (tiled) one as
+ * EGL imports and converts it.  NULL with @errp set on failure.
+ */
+pixman_image_t *egl_readback_dmabuf(EglReadback *rb, QemuDmaBuf *dmabuf,
+                                    Error **errp);
+
+/*
+ * What console @con shows when it has no surface because a GL display
+ * scans out a dma-buf (QMP screendump), read back through a private
+ * context.  NULL with @errp set otherwise.
+ */
+pixman_image_t *egl_readback_console(QemuConsole *con, Error **errp);
 
 #endif

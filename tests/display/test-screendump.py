@@ -139,6 +139,37 @@ def test_mdpy(tmp):
        "region: mdpy through its mmapped region, pixel-exact", err)
 
 
+def test_gl(tmp):
+    """egl-headless on llvmpipe: the GL scanout path, dumped by read-back."""
+    q = Qemu(tmp, GVT, display="egl-headless")
+    for fmt in ("XRGB8888", "ARGB8888", "XBGR8888", "ABGR8888", "RGB565",
+                "XRGB2101010"):
+        rsp = control(tmp, "present %s format=%s width=640 height=480 "
+                      "pattern=xy" % (GVT, fmt))
+        img, err = q.dump()
+        ok(img and img[:2] == (640, 480) and wrong(img, fmt) == 0,
+           "gl: egl-headless scans out gvt %s, screendump pixel-exact" % fmt,
+           "%s %s" % (rsp, err))
+    control(tmp, "rect %s x=10 y=10 w=20 h=20 pattern=0xff0000" % GVT)
+    img, err = q.dump()
+    ok(img and wrong(img, "XRGB2101010") == 400,
+       "gl: new content in the scanout buffer shows in the next dump", err)
+    st = q.stats()
+    ok(st["imports"] == 6 and st["readbacks"] == 0 and st["updates"] == 0,
+       "gl: one import per buffer layout, no read-back or 2D update on a "
+       "GL console", st)
+    # llvmpipe imports no Intel tiling: the GL display cannot show it, and
+    # the dump says why
+    control(tmp, "present %s format=XRGB8888 width=640 height=480 "
+            "modifier=x pattern=xy" % GVT)
+    img, err = q.dump()
+    st = q.qmp.cmd("query-status")
+    err2 = q.stop()
+    ok(img is None and "EGL cannot import the dma-buf" in err and
+       "return" in st, "gl: a tiled buffer llvmpipe cannot import: a clear "
+       "screendump error, QEMU answers", err + err2)
+
+
 def delta(a, b):
     return {k: b[k] - a[k] for k in a}
 
@@ -215,6 +246,7 @@ def main():
         test_mdpy(tmp)
         test_damage(tmp, GVT, "readback (gvt)")
         test_damage(tmp, MDPY, "region (mdpy)")
+        test_gl(tmp)
     return tap.done()
 
 
