@@ -56,6 +56,9 @@ run_suite guest timeout 600 /usr/bin/python3 "$top/tests/guest/test-guest.py" \
 run_suite display timeout 300 /usr/bin/python3 \
     "$top/tests/display/test-screendump.py" \
     "$out/vfio-sim/libvfio-sim.so" "$out/qemu/qemu-system-x86_64"
+run_suite display-faults timeout 300 /usr/bin/python3 \
+    "$top/tests/display/test-faults.py" \
+    "$out/vfio-sim/libvfio-sim.so" "$out/qemu/qemu-system-x86_64"
 run_suite qtest env QTEST_QEMU_BINARY="$out/qemu/qemu-system-x86_64" \
     "$out/qemu/tests/qtest/vfio-display-test" --tap -k
 

@@ -61,24 +61,24 @@ static VFIODisplayBuf *vfio_display_dmabuf_lookup(VFIODisplay *dpy,
 
 /*
  * GET the dma-buf of @plane (an id not in the cache) and wrap it.  A
- * buffer the device reports smaller than the plane is kept as a rejected
- * entry (no fd): the id is not fetched again while it is reported.
+ * dma-buf too small for the plane's geometry is kept as a rejected entry
+ * (no fd): the id is not fetched again while it is reported.
  */
 static VFIODisplayBuf *vfio_display_dmabuf_fetch(VFIODisplay *dpy,
                                                  const VFIODisplayPlane *plane,
                                                  uint32_t type)
 {
-    uint32_t id = plane->id;
     VFIODisplayBuf *b;
     off_t size;
     int fd;
 
-    fd = ioctl(dpy->vdev->vbasedev.fd, VFIO_DEVICE_GET_GFX_DMABUF, &id);
+    fd = vfio_display_get_dmabuf(dpy, plane->id);
     if (fd < 0) {
+        /* a stale id (EINVAL) or a device error: nothing cached, retried */
         vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_GET,
                            "GET_GFX_DMABUF of %s plane id %u: %s",
                            vfio_display_plane_name(type), plane->id,
-                           strerror(errno));
+                           strerror(-fd));
         return NULL;
     }
     vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_GET);
@@ -87,14 +87,17 @@ static VFIODisplayBuf *vfio_display_dmabuf_fetch(VFIODisplay *dpy,
                                   size);
     b = g_new0(VFIODisplayBuf, 1);
     b->plane = *plane;
-    if (size < 0 || !vfio_display_plane_fits(plane, size)) {
+    if (size < 0 || size < plane->min_size) {
+        /* a buffer that cannot hold the plane stays that way */
         vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_DMABUF_SIZE,
-                           "%s plane id %u: size %" PRIu64 " but the dma-buf "
-                           "has %" PRId64 " bytes",
+                           "%s plane id %u: %ux%u stride %u needs %" PRIu64
+                           " bytes, but the dma-buf has %" PRId64,
                            vfio_display_plane_name(type), plane->id,
-                           plane->size, (int64_t)size);
+                           plane->width, plane->height, plane->stride,
+                           plane->min_size, (int64_t)size);
         close(fd);
     } else {
+        b->limit = size;
         b->buf = qemu_dmabuf_new(plane->width, plane->height, plane->stride,
                                  0, 0, plane->width, plane->height,
                                  plane->fourcc, plane->modifier, fd,
@@ -125,6 +128,11 @@ static int vfio_display_dmabuf_plane(VFIODisplay *dpy, uint32_t type,
         return ret;
     }
     b = vfio_display_dmabuf_lookup(dpy, plane.id);
+    if (b && !b->buf && !vfio_display_plane_same(&b->plane, &plane)) {
+        /* rejected for another layout, and no fd of it is open */
+        vfio_display_dmabuf_drop(dpy, b);
+        b = NULL;
+    }
     if (b && !vfio_display_plane_same(&b->plane, &plane)) {
         vfio_display_fault(dpy, kind, "%s plane: dma-buf id %u changed its "
                            "layout while its fd is open",
@@ -137,6 +145,15 @@ static int vfio_display_dmabuf_plane(VFIODisplay *dpy, uint32_t type,
     if (!b || !b->buf) {
         return -EINVAL;
     }
+    if (!vfio_display_plane_fits(&plane, b->limit)) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_DMABUF_SIZE,
+                           "%s plane id %u: size %" PRIu64 " but the dma-buf "
+                           "has %" PRIu64 " bytes",
+                           vfio_display_plane_name(type), plane.id, plane.size,
+                           b->limit);
+        return -EINVAL;
+    }
+    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_DMABUF_SIZE);
     vfio_display_recovered(dpy, kind);
     b->plane.x = plane.x;
     b->plane.y = plane.y;
@@ -195,10 +212,15 @@ static void vfio_display_dmabuf_update(void *opaque)
 {
     VFIODisplay *dpy = opaque;
     VFIODisplayBuf *primary;
+    int ret;
 
     dpy->stats.refreshes++;
-    if (vfio_display_dmabuf_plane(dpy, VFIO_DISPLAY_PLANE_PRIMARY,
-                                  &primary) < 0) {
+    ret = vfio_display_dmabuf_plane(dpy, VFIO_DISPLAY_PLANE_PRIMARY,
+                                    &primary);
+    if (ret == -ENODEV && !dpy->guest_scanout) {
+        vfio_display_show_ramfb(dpy);   /* the vendor is not ready yet */
+    }
+    if (ret < 0) {
         return;                 /* keep the last good frame */
     }
     if (!primary) {

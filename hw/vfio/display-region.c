@@ -92,6 +92,8 @@ static void vfio_display_region_update(void *opaque)
                                  &plane);
     if (ret == 0) {
         dpy->guest_scanout = false;
+    }
+    if (ret == 0 || (ret == -ENODEV && !dpy->guest_scanout)) {
         vfio_display_show_ramfb(dpy);
     }
     if (ret <= 0) {
@@ -107,8 +109,14 @@ static void vfio_display_region_update(void *opaque)
             return;
         }
         dpy->region.plane = plane;
-        vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_REGION);
+    } else if (!vfio_display_plane_fits(&plane, dpy->region.buffer.size)) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_REGION,
+                           "plane of %" PRIu64 " bytes in region %u of %zu "
+                           "bytes", plane.size, plane.id,
+                           dpy->region.buffer.size);
+        return;
     }
+    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_REGION);
     if (!dpy->region.mapped && !vfio_display_region_read(dpy, &plane)) {
         return;
     }

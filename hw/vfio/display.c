@@ -15,21 +15,38 @@
 #include "vfio-display.h"
 #include "trace.h"
 
+/* an interrupted ioctl is tried again, a few times: not a device fault */
+#define VFIO_DISPLAY_EINTR_TRIES 3
+
 /* one VFIO_DEVICE_QUERY_GFX_PLANE; 0 or -errno */
 int vfio_display_query(VFIODisplay *dpy, uint32_t flags, uint32_t type,
                        struct vfio_device_gfx_plane_info *info)
 {
-    int ret;
+    int ret, tries = 0;
 
-    memset(info, 0, sizeof(*info));
-    info->argsz = sizeof(*info);
-    info->flags = flags;
-    info->drm_plane_type = type;
-    ret = ioctl(dpy->vdev->vbasedev.fd, VFIO_DEVICE_QUERY_GFX_PLANE, info);
-    ret = ret < 0 ? -errno : 0;
+    do {
+        memset(info, 0, sizeof(*info));
+        info->argsz = sizeof(*info);
+        info->flags = flags;
+        info->drm_plane_type = type;
+        ret = ioctl(dpy->vdev->vbasedev.fd, VFIO_DEVICE_QUERY_GFX_PLANE, info);
+        ret = ret < 0 ? -errno : 0;
+    } while (ret == -EINTR && ++tries < VFIO_DISPLAY_EINTR_TRIES);
     trace_vfio_display_query(dpy->vdev->vbasedev.name, flags, type, ret,
                              info->drm_format, info->width, info->height);
     return ret;
+}
+
+/* one VFIO_DEVICE_GET_GFX_DMABUF: the new fd, or -errno */
+int vfio_display_get_dmabuf(VFIODisplay *dpy, uint32_t id)
+{
+    int fd, tries = 0;
+
+    do {
+        fd = ioctl(dpy->vdev->vbasedev.fd, VFIO_DEVICE_GET_GFX_DMABUF, &id);
+        fd = fd < 0 ? -errno : fd;
+    } while (fd == -EINTR && ++tries < VFIO_DISPLAY_EINTR_TRIES);
+    return fd;
 }
 
 /*
@@ -57,23 +74,30 @@ void vfio_display_recovered(VFIODisplay *dpy, VFIODisplayFault fault)
 {
     dpy->faulted[fault] = false;
     if (fault == VFIO_DISPLAY_FAULT_QUERY) {
-        dpy->query_failures = 0;
+        dpy->query_failures[0] = 0;
+    } else if (fault == VFIO_DISPLAY_FAULT_QUERY_CURSOR) {
+        dpy->query_failures[1] = 0;
     }
 }
 
 /*
- * A plane query failed.  Reported only when the next one fails too:
- * mbochs fails the first query of every new mode with ENOMEM (its
+ * A query of plane @type failed.  Reported only when the next one fails
+ * too: mbochs fails the first query of every new mode with ENOMEM (its
  * mbochs_query_gfx_plane drops the buffer it just allocated).
  */
-void vfio_display_query_failed(VFIODisplay *dpy, const char *plane, int err)
+static void vfio_display_query_failed(VFIODisplay *dpy, uint32_t type,
+                                      int err)
 {
-    if (++dpy->query_failures < VFIO_DISPLAY_QUERY_PATIENCE) {
+    bool cursor = type == VFIO_DISPLAY_PLANE_CURSOR;
+    const char *plane = vfio_display_plane_name(type);
+
+    if (++dpy->query_failures[cursor] < VFIO_DISPLAY_QUERY_PATIENCE) {
         trace_vfio_display_query_retry(dpy->vdev->vbasedev.name, plane, err);
         return;
     }
-    vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_QUERY,
-                       "query of the %s plane: %s", plane, strerror(-err));
+    vfio_display_fault(dpy, cursor ? VFIO_DISPLAY_FAULT_QUERY_CURSOR :
+                       VFIO_DISPLAY_FAULT_QUERY, "query of the %s plane: %s",
+                       plane, strerror(-err));
 }
 
 const char *vfio_display_plane_name(uint32_t type)
@@ -83,15 +107,17 @@ const char *vfio_display_plane_name(uint32_t type)
 
 /*
  * Query plane @type (of the dma-buf or the region kind) and check it:
- * 1 with @plane set, 0 if there is none (or the vendor is not ready,
- * -ENODEV), -errno after a fault, reported.  Recovering from a plane
- * fault is the caller's to declare: it may find more wrong with it.
+ * 1 with @plane set, 0 if there is none, -ENODEV if the vendor driver is
+ * not ready (not a fault: keep what is shown), other -errno after a
+ * fault, reported.  Recovering from a plane fault is the caller's to
+ * declare: it may find more wrong with it.
  */
 int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
                            VFIODisplayPlane *plane)
 {
-    VFIODisplayFault kind = type == VFIO_DISPLAY_PLANE_CURSOR ?
-        VFIO_DISPLAY_FAULT_CURSOR : VFIO_DISPLAY_FAULT_PLANE;
+    bool cursor = type == VFIO_DISPLAY_PLANE_CURSOR;
+    VFIODisplayFault kind = cursor ? VFIO_DISPLAY_FAULT_CURSOR :
+                                     VFIO_DISPLAY_FAULT_PLANE;
     struct vfio_device_gfx_plane_info info;
     const char *why;
     int ret;
@@ -99,13 +125,14 @@ int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
     ret = vfio_display_query(dpy, dmabuf ? VFIO_GFX_PLANE_TYPE_DMABUF :
                              VFIO_GFX_PLANE_TYPE_REGION, type, &info);
     if (ret == -ENODEV) {
-        return 0;               /* the vendor driver is not ready yet */
+        return ret;             /* the vendor driver is not ready yet */
     }
     if (ret < 0) {
-        vfio_display_query_failed(dpy, vfio_display_plane_name(type), ret);
+        vfio_display_query_failed(dpy, type, ret);
         return ret;
     }
-    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_QUERY);
+    vfio_display_recovered(dpy, cursor ? VFIO_DISPLAY_FAULT_QUERY_CURSOR :
+                                         VFIO_DISPLAY_FAULT_QUERY);
     if (!info.drm_format || !info.size) {
         return 0;
     }

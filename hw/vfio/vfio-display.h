@@ -48,6 +48,7 @@ typedef struct VFIODisplayPlane {
 /* a fault of the vendor driver, reported once until the device recovers */
 typedef enum VFIODisplayFault {
     VFIO_DISPLAY_FAULT_QUERY,
+    VFIO_DISPLAY_FAULT_QUERY_CURSOR,
     VFIO_DISPLAY_FAULT_PLANE,
     VFIO_DISPLAY_FAULT_CURSOR,
     VFIO_DISPLAY_FAULT_GET,
@@ -67,6 +68,7 @@ typedef enum VFIODisplayFault {
 typedef struct VFIODisplayBuf {
     QemuDmaBuf *buf;
     VFIODisplayPlane plane;
+    uint64_t limit;                 /* the dma-buf's size (lseek) */
     void *cpu_map;                  /* if the exporter allows CPU mmap */
     bool cpu_map_tried;
     QTAILQ_ENTRY(VFIODisplayBuf) next;
@@ -103,7 +105,7 @@ struct VFIODisplay {
     RAMFBState *ramfb;
     bool guest_scanout;             /* the guest driver has a plane up */
     bool faulted[VFIO_DISPLAY_FAULT__MAX];
-    unsigned query_failures;        /* in a row */
+    unsigned query_failures[2];     /* in a row: primary, cursor */
     VFIODisplayCounters stats;
 
     struct {
@@ -155,10 +157,10 @@ bool vfio_display_plane_same(const VFIODisplayPlane *a,
 /* display.c: shared by the paths */
 int vfio_display_query(VFIODisplay *dpy, uint32_t flags, uint32_t type,
                        struct vfio_device_gfx_plane_info *info);
+int vfio_display_get_dmabuf(VFIODisplay *dpy, uint32_t id);
 void vfio_display_fault(VFIODisplay *dpy, VFIODisplayFault fault,
                         const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 void vfio_display_recovered(VFIODisplay *dpy, VFIODisplayFault fault);
-void vfio_display_query_failed(VFIODisplay *dpy, const char *plane, int err);
 bool vfio_display_show_ramfb(VFIODisplay *dpy);
 const char *vfio_display_plane_name(uint32_t type);
 int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,

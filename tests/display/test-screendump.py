@@ -11,72 +11,23 @@
 # usage: test-screendump.py SIMLIB QEMU
 
 import os
-import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
-from simtap import (Qmp, Tap, control, qemu_stop, read_ppm,  # noqa: E402
-                    sim_env, xy_wrong)
+sys.path.insert(0, HERE)
+from simtap import Tap, control  # noqa: E402
+from display import (CONFIG, Qemu, GVT, MBOCHS, MBOCHS_CPU, MDPY,  # noqa: E402
+                     delta, wrong)
 
 SIMLIB, QEMU = sys.argv[1:3]
-GVT = "cccccccc-0000-4000-8000-0000000000c1"
-MBOCHS = "bbbbbbbb-0000-4000-8000-0000000000b1"
-MBOCHS_CPU = "bbbbbbbb-0000-4000-8000-0000000000b2"
-MDPY = "aaaaaaaa-0000-4000-8000-0000000000a1"
-CONFIG = """%s gvt group=71
-%s mbochs type=small group=72
-%s mbochs type=small group=73 dmabuf-cpu-mmap=allow
-%s mdpy type=vga group=74
-""" % (GVT, MBOCHS, MBOCHS_CPU, MDPY)
 tap = Tap()
 ok = tap.ok
 
-# bits of each channel a format keeps (8-bit compare masks)
-MASKS = {"RGB565": (0xf8, 0xfc, 0xf8)}
-
-
-class Qemu:
-    def __init__(self, tmp, uuid, display="none"):
-        self.tmp = tmp
-        args = [QEMU, "-M", "q35", "-nodefaults", "-display", display, "-S",
-                "-qmp", "unix:%s/qmp.sock,server=on,wait=off" % tmp,
-                "-device", "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,"
-                "display=on,id=vgpu" % uuid]
-        env = sim_env(SIMLIB, tmp)
-        env["VFIO_SIM_KERNEL_BUGS"] = "count"
-        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
-        self.qmp = Qmp(os.path.join(tmp, "qmp.sock"))
-        self.n = 0
-
-    def dump(self):
-        """(width, height, pixels) of a screendump, or None with the error."""
-        self.n += 1
-        path = os.path.join(self.tmp, "dump%d.ppm" % self.n)
-        rsp = self.qmp.cmd("screendump", filename=path)
-        if "error" in rsp:
-            return None, rsp["error"]["desc"]
-        return read_ppm(path), ""
-
-    def stats(self):
-        """The device's display-stats counters."""
-        return self.qmp.cmd("qom-get", path="/machine/peripheral/vgpu",
-                            property="display-stats")["return"]
-
-    def stop(self):
-        return qemu_stop(self.proc, self.qmp)
-
-
-def wrong(img, fmt="XRGB8888"):
-    """How many pixels of @img differ from the xy pattern."""
-    return xy_wrong(img, MASKS.get(fmt, (0xff, 0xff, 0xff)))
-
 
 def test_gvt(tmp):
-    q = Qemu(tmp, GVT)
+    q = Qemu(QEMU, SIMLIB, tmp, GVT)
     cases = [("XRGB8888", "linear", 640, 480), ("XRGB8888", "x", 640, 480),
              ("XRGB8888", "y", 800, 600), ("ARGB8888", "linear", 320, 200),
              ("XBGR8888", "x", 1024, 768), ("RGB565", "y", 640, 480),
@@ -111,7 +62,7 @@ def test_gvt(tmp):
 
 
 def test_mbochs(tmp, uuid, how):
-    q = Qemu(tmp, uuid)
+    q = Qemu(QEMU, SIMLIB, tmp, uuid)
     good = True
     for w, h in ((640, 480), (800, 600), (640, 480)):
         control(tmp, "mode %s width=%d height=%d" % (uuid, w, h))
@@ -131,7 +82,7 @@ def test_mbochs(tmp, uuid, how):
 
 
 def test_mdpy(tmp):
-    q = Qemu(tmp, MDPY)
+    q = Qemu(QEMU, SIMLIB, tmp, MDPY)
     control(tmp, "rect %s x=0 y=0 w=640 h=480 pattern=xy" % MDPY)
     img, err = q.dump()
     q.stop()
@@ -141,7 +92,7 @@ def test_mdpy(tmp):
 
 def test_gl(tmp):
     """egl-headless on llvmpipe: the GL scanout path, dumped by read-back."""
-    q = Qemu(tmp, GVT, display="egl-headless")
+    q = Qemu(QEMU, SIMLIB, tmp, GVT, display="egl-headless")
     for fmt in ("XRGB8888", "ARGB8888", "XBGR8888", "ABGR8888", "RGB565",
                 "XRGB2101010"):
         rsp = control(tmp, "present %s format=%s width=640 height=480 "
@@ -170,13 +121,9 @@ def test_gl(tmp):
        "screendump error, QEMU answers", err + err2)
 
 
-def delta(a, b):
-    return {k: b[k] - a[k] for k in a}
-
-
 def test_damage(tmp, uuid, what):
     """Damage on a static screen and on one changed rectangle."""
-    q = Qemu(tmp, uuid)
+    q = Qemu(QEMU, SIMLIB, tmp, uuid)
     if uuid == GVT:
         control(tmp, "present %s format=XRGB8888 width=640 height=480 "
                 "pattern=xy" % GVT)

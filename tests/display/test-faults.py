@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Every fault the simulator can inject into what a vendor driver reports,
+# on each of our display paths (dma-bufs read back on -display none,
+# dma-bufs on a GL console, mdpy's region): the last good frame stays,
+# each fault is one message at most, QEMU keeps answering, the display
+# recovers when the fault goes, and no fd leaks over many page flips,
+# mode sets or an unplug.  TAP output.
+#
+# usage: test-faults.py SIMLIB QEMU
+
+import os
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
+sys.path.insert(0, HERE)
+from simtap import Tap, control  # noqa: E402
+from display import CONFIG, GVT, MBOCHS, MDPY, Qemu, wrong  # noqa: E402
+
+SIMLIB, QEMU = sys.argv[1:3]
+tap = Tap()
+ok = tap.ok
+
+# (spec, what it means, a new buffer is needed to hit it, messages); a
+# case with no message is one QEMU rides out without the user noticing
+QUERY_FAULTS = [
+    ("fault query/primary:ENODEV", "not initialised (ENODEV)", False, 0),
+    ("fault query/primary:EIO", "query EIO", False, 1),
+    ("fault query/primary:EFAULT", "query EFAULT", False, 1),
+    ("fault query/primary:EINTR", "query EINTR every time", False, 1),
+    ("fault query/primary:EINTR:2", "query EINTR twice (retried)", False, 0),
+    ("fault query/primary:ENOMEM:1", "query ENOMEM once (mbochs' new mode)",
+     False, 0),
+    ("fault query/cursor:EIO", "cursor query EIO", False, 1),
+    ("hostile primary:drm_format=0x20203838", "unknown fourcc", False, 1),
+    ("hostile primary:drm_format_mod=0x77", "unknown modifier", False, 1),
+    ("hostile primary:width=0", "width 0", False, 1),
+    ("hostile primary:width=100000", "width 100000", False, 1),
+    ("hostile primary:height=4000000000", "height 4e9", False, 1),
+    ("hostile primary:stride=16", "stride < width * bpp", False, 1),
+    ("hostile primary:stride=4294967295", "stride 4 GiB", False, 1),
+    ("hostile primary:size=4096", "size < stride * height", False, 1),
+]
+DMABUF_FAULTS = [
+    ("fault get:EINVAL", "GET of a stale id (EINVAL)", True, 1),
+    ("fault get:EIO", "GET EIO", True, 1),
+    ("fault get:EINTR:2", "GET EINTR twice (retried)", True, 0),
+    ("hostile primary:size=4294967295", "size past the dma-buf", True, 1),
+    ("hostile primary:stride=16384", "a dma-buf too small for the plane",
+     True, 1),
+    ("hostile primary:stride=16384", "a cached id changing its layout",
+     False, 1),
+]
+REGION_FAULTS = [
+    ("hostile primary:region_index=99", "a region the device has not",
+     False, 1),
+    ("hostile primary:size=4294967295", "size past the region", False, 1),
+]
+
+
+def show(tmp, uuid, w, h, buf=0):
+    """A frame of the xy pattern at @w x @h (gvt: in buffer @buf)."""
+    if uuid == GVT:
+        control(tmp, "present %s format=XRGB8888 width=%d height=%d "
+                "buffer=%d pattern=xy" % (uuid, w, h, buf))
+    else:
+        control(tmp, "rect %s x=0 y=0 w=%d h=%d pattern=xy" % (uuid, w, h))
+
+
+def warnings(err):
+    return [line for line in err.splitlines() if "display:" in line]
+
+
+def run_faults(tmp, path, uuid, display, faults):
+    q = Qemu(QEMU, SIMLIB, tmp, uuid, display=display)
+    size = (640, 480)
+    show(tmp, uuid, *size)
+    img, err = q.dump()
+    ok(img and img[:2] == size and wrong(img) == 0,
+       "%s: the first frame, pixel-exact" % path, err)
+    expect = 0
+    buf = 0
+    for spec, what, new_buffer, messages in faults:
+        kind, rest = spec.split(" ", 1)
+        control(tmp, "%s %s %s" % (kind, uuid, rest))
+        if new_buffer:
+            # a layout not seen before (a new dma-buf id), drawn into the
+            # buffer not shown, so the one shown keeps its pixels
+            new = (size[0] - 16, size[1])
+            buf ^= 1
+            show(tmp, uuid, new[0], new[1], buf)
+        # a fault retried away within the refresh shows the new frame at once
+        want = new if new_buffer and not messages else size
+        kept = True
+        for _ in range(5):
+            img, err = q.dump()
+            kept = kept and img is not None and img[:2] == want and \
+                wrong(img) == 0
+        alive = q.alive()
+        control(tmp, "clear " + uuid)
+        if new_buffer:
+            size = new
+        # the device recovered: new content shows
+        control(tmp, "rect %s x=0 y=0 w=8 h=8 pattern=0xff0000" % uuid)
+        img, err = q.dump()
+        fixed = img is not None and img[:2] == size and wrong(img) == 64
+        show(tmp, uuid, size[0], size[1], buf)
+        q.dump()
+        expect += messages
+        ok(kept and alive and fixed, "%s: %s: last good frame kept, QEMU "
+           "answers, recovered after" % (path, what),
+           "kept %s alive %s fixed %s %s" % (kept, alive, fixed, err))
+    st = q.stats()
+    err = q.stop()
+    ok(len(warnings(err)) == expect and st["faults"] >= expect,
+       "%s: %d messages for %d faults of 5 refreshes each, none repeated"
+       % (path, expect, len(faults)), err)
+
+
+def test_flips(tmp, path, display, flips=200):
+    """Page flips and new layouts: the fd count stays flat."""
+    q = Qemu(QEMU, SIMLIB, tmp, GVT, display=display)
+    show(tmp, GVT, 640, 480)
+    control(tmp, "flip %s pattern=xy" % GVT)
+    q.dump()
+    control(tmp, "flip " + GVT)
+    q.dump()
+    before = q.fds()
+    good = True
+    for i in range(flips):
+        control(tmp, "flip " + GVT)
+        if i % 20 == 0:
+            control(tmp, "rect %s x=%d y=0 w=8 h=8 pattern=0xff0000"
+                    % (GVT, i))
+        img, err = q.dump()
+        good = good and img is not None and img[:2] == (640, 480)
+    after = q.fds()
+    st = q.stats()
+    q.stop()
+    ok(good and after == before and st["imports"] == 2,
+       "%s: %d page flips between two buffers: 2 imports, fds %d -> %d"
+       % (path, flips, before, after), st)
+
+
+def test_modes(tmp):
+    """mbochs through 24 modes: the id cache stays bounded, no fd leaks."""
+    q = Qemu(QEMU, SIMLIB, tmp, MBOCHS)
+    control(tmp, "mode %s width=640 height=480" % MBOCHS)
+    q.dump()
+    q.dump()
+    before = q.fds()
+    for i in range(24):
+        w, h = 320 + 16 * i, 240 + 8 * i
+        control(tmp, "mode %s width=%d height=%d" % (MBOCHS, w, h))
+        control(tmp, "rect %s x=0 y=0 w=%d h=%d pattern=xy" % (MBOCHS, w, h))
+        q.dump()                    # the first query of a mode is ENOMEM
+        img, err = q.dump()
+    after = q.fds()
+    st = q.stats()
+    counters = control(tmp, "counters " + MBOCHS)
+    q.stop()
+    ok(img and img[:2] == (w, h) and wrong(img) == 0,
+       "mbochs: the 24th mode shows pixel-exact", err)
+    ok(after - before <= 16 and st["imports"] == 25 and
+       st["drops"] == 25 - 16, "mbochs: 25 dma-bufs imported, 9 dropped: "
+       "at most 16 held (fds %d -> %d)" % (before, after), st)
+    ok("mbochs-bug" not in counters, "mbochs: no re-export of an id "
+       "whose fd is open", counters)
+
+
+def test_unplug(tmp):
+    """The mdev removed under QEMU: it waits for the fd, as the kernel."""
+    q = Qemu(QEMU, SIMLIB, tmp, GVT)
+    show(tmp, GVT, 640, 480)
+    q.dump()
+    rsp = control(tmp, "unplug " + GVT)
+    img, err = q.dump()
+    alive = q.alive()
+    err = q.stop()
+    ok(rsp.startswith("ok pending") and alive and img and wrong(img) == 0,
+       "unplug: pending while QEMU holds the device, which still shows",
+       "%s %s" % (rsp, err))
+    ok(q.proc.returncode == 0 and not warnings(err),
+       "unplug: QEMU quits cleanly, closing the removed device's fds",
+       "exit %s %s" % (q.proc.returncode, err))
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "config"), "w") as f:
+            f.write(CONFIG)
+        run_faults(tmp, "readback", GVT, "none",
+                   QUERY_FAULTS + DMABUF_FAULTS)
+        run_faults(tmp, "gl", GVT, "egl-headless",
+                   QUERY_FAULTS + DMABUF_FAULTS)
+        # mdpy has no cursor plane, and its plane never moves
+        run_faults(tmp, "region", MDPY, "none",
+                   QUERY_FAULTS[:6] + QUERY_FAULTS[7:] + REGION_FAULTS)
+        test_flips(tmp, "readback", "none")
+        test_flips(tmp, "gl", "egl-headless")
+        test_modes(tmp)
+        test_unplug(tmp)
+    return tap.done()
+
+
+sys.exit(main())
