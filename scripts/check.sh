@@ -59,6 +59,9 @@ run_suite display timeout 300 /usr/bin/python3 \
 run_suite display-faults timeout 300 /usr/bin/python3 \
     "$top/tests/display/test-faults.py" \
     "$out/vfio-sim/libvfio-sim.so" "$out/qemu/qemu-system-x86_64"
+run_suite display-clients timeout 300 /usr/bin/python3 \
+    "$top/tests/display/test-clients.py" \
+    "$out/vfio-sim/libvfio-sim.so" "$out/qemu/qemu-system-x86_64"
 run_suite qtest env QTEST_QEMU_BINARY="$out/qemu/qemu-system-x86_64" \
     "$out/qemu/tests/qtest/vfio-display-test" --tap -k
 
