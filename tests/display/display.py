@@ -55,9 +55,18 @@ class Qemu:
         return self.qmp.cmd("qom-get", path="/machine/peripheral/vgpu",
                             property="display-stats")["return"]
 
-    def fds(self):
-        """How many fds the QEMU process holds."""
-        return len(os.listdir("/proc/%d/fd" % self.proc.pid))
+    def fds(self, target=""):
+        """How many fds the QEMU process holds (on a file whose name has
+        @target: "memfd:vfio-sim" for the simulator's memory and the
+        dma-bufs it exports)."""
+        d = "/proc/%d/fd" % self.proc.pid
+        n = 0
+        for f in os.listdir(d):
+            try:
+                n += target in os.readlink(os.path.join(d, f))
+            except OSError:
+                pass
+        return n
 
     def alive(self):
         """QEMU still answers QMP."""

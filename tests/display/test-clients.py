@@ -11,8 +11,6 @@
 # usage: test-clients.py SIMLIB QEMU
 
 import os
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -23,26 +21,11 @@ sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
 from simtap import Tap, control, read_png, read_ppm  # noqa: E402
 from display import CONFIG, GVT, MDPY, Qemu, wrong  # noqa: E402
+import rfb  # noqa: E402
 
 SIMLIB, QEMU = sys.argv[1:3]
 tap = Tap()
 ok = tap.ok
-
-ENC_RAW = 0
-ENC_DESKTOP_RESIZE = -223
-ENC_ALPHA_CURSOR = -314
-
-
-def free_port():
-    """A TCP port above 5900 that nobody listens on now."""
-    while True:
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        if port > 5900:
-            return port
-
 
 def gvnccapture(port, path):
     r = subprocess.run(["gvnccapture", "127.0.0.1:%d" % (port - 5900),
@@ -61,66 +44,8 @@ def spicy_screenshot(port, path):
     return read_ppm(path), ""
 
 
-class Rfb:
-    """Just enough RFB 3.8 to receive the cursor a VNC server defines."""
-
-    def __init__(self, port, timeout=10):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout)
-        self.s.settimeout(timeout)
-        self.recv(12)
-        self.s.sendall(b"RFB 003.008\n")
-        n = self.recv(1)[0]
-        if 1 not in self.recv(n):
-            raise OSError("no security type None")
-        self.s.sendall(b"\x01")
-        if struct.unpack(">I", self.recv(4))[0]:
-            raise OSError("security handshake failed")
-        self.s.sendall(b"\x01")             # shared
-        self.width, self.height = struct.unpack(">HH", self.recv(4))
-        self.recv(16)                       # the pixel format
-        self.recv(struct.unpack(">I", self.recv(4))[0])
-        encs = [ENC_RAW, ENC_DESKTOP_RESIZE, ENC_ALPHA_CURSOR]
-        self.s.sendall(struct.pack(">BxH%di" % len(encs), 2, len(encs),
-                                   *encs))
-
-    def recv(self, n):
-        data = b""
-        while len(data) < n:
-            chunk = self.s.recv(n - len(data))
-            if not chunk:
-                raise OSError("the server closed the connection")
-            data += chunk
-        return data
-
-    def cursor(self, timeout=10):
-        """The next cursor the server sends: (w, h, hot_x, hot_y, rgba)."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            self.s.sendall(struct.pack(">BBHHHH", 3, 1, 0, 0, self.width,
-                                       self.height))
-            kind = self.recv(1)[0]
-            if kind != 0:
-                raise OSError("server message %d" % kind)
-            self.recv(1)
-            for _ in range(struct.unpack(">H", self.recv(2))[0]):
-                x, y, w, h, enc = struct.unpack(">HHHHi", self.recv(12))
-                if enc == ENC_RAW:
-                    self.recv(w * h * 4)
-                elif enc == ENC_DESKTOP_RESIZE:
-                    self.width, self.height = w, h
-                elif enc == ENC_ALPHA_CURSOR:
-                    self.recv(4)            # the encoding of the pixels
-                    return w, h, x, y, self.recv(w * h * 4)
-                else:
-                    raise OSError("encoding %d not asked for" % enc)
-        return None
-
-    def close(self):
-        self.s.close()
-
-
 def test_vnc(tmp, uuid, path):
-    port = free_port()
+    port = rfb.free_port()
     q = Qemu(QEMU, SIMLIB, tmp, uuid,
              extra=["-vnc", "127.0.0.1:%d" % (port - 5900)])
     if uuid == GVT:
@@ -148,31 +73,31 @@ def test_vnc(tmp, uuid, path):
 
 
 def test_vnc_cursor(tmp):
-    port = free_port()
+    port = rfb.free_port()
     q = Qemu(QEMU, SIMLIB, tmp, GVT,
              extra=["-vnc", "127.0.0.1:%d" % (port - 5900)])
     control(tmp, "present %s format=XRGB8888 width=640 height=480 "
             "pattern=xy" % GVT)
     control(tmp, "cursor %s size=64 pattern=0x80ff0000 x=100 y=50 hot_x=5 "
             "hot_y=7" % GVT)
-    rfb = Rfb(port)
-    cur = rfb.cursor()
+    c = rfb.Rfb(port)
+    cur = c.cursor()
     good = cur and cur[:4] == (64, 64, 5, 7) and \
         cur[4] == b"\0\0\xff\x80" * 64 * 64
     ok(good, "vnc cursor: a client gets the cursor plane: 64x64, hotspot "
        "5,7, ARGB 0x80ff0000 in every pixel", cur[:4] if cur else "none")
     control(tmp, "cursor %s hot_x=20 hot_y=30" % GVT)
-    cur = rfb.cursor()
+    cur = c.cursor()
     ok(cur and cur[:4] == (64, 64, 20, 30),
        "vnc cursor: a new hotspot is sent again",
        cur[:4] if cur else "none")
-    rfb.close()
+    c.close()
     err = q.stop()
     ok("display:" not in err, "vnc cursor: no display message", err)
 
 
 def test_spice(tmp, uuid, path):
-    port = free_port()
+    port = rfb.free_port()
     q = Qemu(QEMU, SIMLIB, tmp, uuid,
              extra=["-spice", "port=%d,addr=127.0.0.1,disable-ticketing=on"
                     % port])

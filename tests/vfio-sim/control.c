@@ -354,3 +354,32 @@ void sim_control_start(void)
     pthread_detach(t);
     sim_log("control", "listening on %s", path);
 }
+
+/*
+ * What the host wrote into a GFX EDID region, as a guest driver would
+ * read it: the link, the blob's size and validity (header, checksum of
+ * the base block) and the preferred mode (the first detailed timing).
+ */
+void sim_edid_describe(const struct vfio_region_gfx_edid *regs,
+                       const uint8_t *blob, char *reply, size_t len)
+{
+    static const uint8_t header[8] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                       0xff, 0 };
+    const uint8_t *dtd = blob + 54;
+    unsigned w = 0, h = 0, i;
+    uint8_t sum = 0;
+    bool valid;
+
+    for (i = 0; i < 128; i++) {
+        sum += blob[i];
+    }
+    valid = regs->edid_size >= 128 && !memcmp(blob, header, 8) && !sum;
+    if (valid && (dtd[0] || dtd[1])) {
+        w = dtd[2] | (dtd[4] >> 4) << 8;
+        h = dtd[5] | (dtd[7] >> 4) << 8;
+    }
+    snprintf(reply, len, "link=%s size=%u valid=%d mode=%ux%u max=%ux%u",
+             regs->link_state == VFIO_DEVICE_GFX_LINK_STATE_UP ? "up" :
+             "down", regs->edid_size, valid, w, h, regs->max_xres,
+             regs->max_yres);
+}

@@ -1002,6 +1002,10 @@ static int gvt_control(SimDevice *dev, const char *cmd, const SimArgs *a,
     if (!strcmp(cmd, "present")) {
         return gvt_present(dev, a, reply, len);
     }
+    if (!strcmp(cmd, "edid")) {
+        sim_edid_describe(&s->edid_regs, s->edid_blob, reply, len);
+        return 0;
+    }
     if (!strcmp(cmd, "cursor")) {
         return gvt_cursor(dev, a, reply, len);
     }

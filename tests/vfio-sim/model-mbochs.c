@@ -669,6 +669,10 @@ static int mbochs_control(SimDevice *dev, const char *cmd, const SimArgs *a,
     uint64_t v;
     size_t i;
 
+    if (!strcmp(cmd, "edid")) {
+        sim_edid_describe(&s->edid_regs, s->edid_blob, reply, len);
+        return 0;
+    }
     if (strcmp(cmd, "mode")) {
         return -ENOENT;
     }

@@ -240,6 +240,9 @@ void sim_lock_acquire(void);
 bool sim_device_unplug(SimDevice *dev);
 void sim_counters_format(SimDevice *dev, char *buf, size_t len);
 void sim_lock_release(void);
+/* the "edid" command of a model with an EDID region: what the host set */
+void sim_edid_describe(const struct vfio_region_gfx_edid *regs,
+                       const uint8_t *blob, char *reply, size_t len);
 
 extern const SimModelOps sim_model_mdpy;
 extern const SimModelOps sim_model_mbochs;

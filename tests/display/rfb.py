@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Just enough of the RFB protocol (VNC) for the display tests to see what
+# a VNC client receives that the real clients do not save: the cursor
+# (image and hotspot), and to ask for a new desktop size.
+
+import socket
+import struct
+import time
+
+ENC_RAW = 0
+ENC_DESKTOP_RESIZE = -223
+ENC_ALPHA_CURSOR = -314
+ENC_DESKTOP_RESIZE_EXT = -308
+
+
+def free_port():
+    """A TCP port above 5900 that nobody listens on now."""
+    while True:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port > 5900:
+            return port
+
+
+class Rfb:
+    """An RFB 3.8 client, no security, in the server's pixel format (QEMU's
+    is 32 bits a pixel)."""
+
+    def __init__(self, port, timeout=10):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout)
+        self.s.settimeout(timeout)
+        self.recv(12)
+        self.s.sendall(b"RFB 003.008\n")
+        n = self.recv(1)[0]
+        if 1 not in self.recv(n):
+            raise OSError("no security type None")
+        self.s.sendall(b"\x01")
+        if struct.unpack(">I", self.recv(4))[0]:
+            raise OSError("security handshake failed")
+        self.s.sendall(b"\x01")             # shared
+        self.width, self.height = struct.unpack(">HH", self.recv(4))
+        self.recv(16)                       # the pixel format
+        self.recv(struct.unpack(">I", self.recv(4))[0])
+        encs = [ENC_RAW, ENC_DESKTOP_RESIZE, ENC_ALPHA_CURSOR,
+                ENC_DESKTOP_RESIZE_EXT]
+        self.s.sendall(struct.pack(">BxH%di" % len(encs), 2, len(encs),
+                                   *encs))
+
+    def recv(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = self.s.recv(n - len(data))
+            if not chunk:
+                raise OSError("the server closed the connection")
+            data += chunk
+        return data
+
+    def update(self, incremental=1):
+        """Ask for an update and read it: the cursor if it held one,
+        (w, h, hot_x, hot_y, rgba), else None."""
+        cursor = None
+        self.s.sendall(struct.pack(">BBHHHH", 3, incremental, 0, 0,
+                                   self.width, self.height))
+        kind = self.recv(1)[0]
+        if kind != 0:
+            raise OSError("server message %d" % kind)
+        self.recv(1)
+        for _ in range(struct.unpack(">H", self.recv(2))[0]):
+            x, y, w, h, enc = struct.unpack(">HHHHi", self.recv(12))
+            if enc == ENC_RAW:
+                self.recv(w * h * 4)
+            elif enc in (ENC_DESKTOP_RESIZE, ENC_DESKTOP_RESIZE_EXT):
+                self.width, self.height = w, h
+                if enc == ENC_DESKTOP_RESIZE_EXT:
+                    screens = self.recv(4)[0]
+                    self.recv(16 * screens)
+            elif enc == ENC_ALPHA_CURSOR:
+                self.recv(4)                # the encoding of the pixels
+                cursor = (w, h, x, y, self.recv(w * h * 4))
+            else:
+                raise OSError("encoding %d not asked for" % enc)
+        return cursor
+
+    def cursor(self, timeout=10):
+        """The next cursor the server sends: (w, h, hot_x, hot_y, rgba)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            cursor = self.update()
+            if cursor:
+                return cursor
+        return None
+
+    def set_desktop_size(self, width, height):
+        """SetDesktopSize: one screen of @width x @height."""
+        self.s.sendall(struct.pack(">BxHHBxIHHHHI", 251, width, height, 1,
+                                   0, 0, 0, width, height, 0))
+
+    def close(self):
+        self.s.close()

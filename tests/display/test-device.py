@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The vfio-pci device's display features on the simulator: display=
+# on|auto on a device without display support, the EDID our QEMU writes
+# (xres/yres, a UI's resize request over VNC, the link toggled), the
+# display-stats property, and a device reset dropping scanout and
+# buffers.  TAP output.
+#
+# usage: test-device.py SIMLIB QEMU
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
+sys.path.insert(0, HERE)
+from simtap import Tap, control, sim_env  # noqa: E402
+from display import CONFIG, GVT, MBOCHS, Qemu, wrong  # noqa: E402
+import rfb  # noqa: E402
+
+SIMLIB, QEMU = sys.argv[1:3]
+tap = Tap()
+ok = tap.ok
+
+NODISPLAY = "dddddddd-0000-4000-8000-0000000000d1"
+EXTRA = "%s gvt group=79 fault=probe:EINVAL\n" % NODISPLAY
+
+
+def edid(tmp, uuid, want_link="up", timeout=5):
+    """The device's EDID once its link is @want_link: key=value dict."""
+    deadline = time.time() + timeout
+    while True:
+        rsp = control(tmp, "edid " + uuid)
+        d = dict(kv.split("=", 1) for kv in rsp.split()[1:])
+        if d.get("link") == want_link or time.time() > deadline:
+            return d
+        time.sleep(0.05)
+
+
+def realize(tmp, uuid, props):
+    """Start our QEMU with only the device: (exit code or None, stderr)."""
+    args = [QEMU, "-M", "q35", "-nodefaults", "-display", "none", "-S",
+            "-device", "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,%s"
+            % (uuid, props), "-qmp", "stdio"]
+    p = subprocess.run(args, env=sim_env(SIMLIB, tmp), input='{"execute": '
+                       '"qmp_capabilities"}\n{"execute": "quit"}\n',
+                       capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stderr
+
+
+def test_display_prop(tmp):
+    rc, err = realize(tmp, NODISPLAY, "display=on")
+    ok(rc == 1 and "display=on, but the device offers neither a dma-buf "
+       "nor a region display" in err,
+       "display=on on a device without display support: a clear realize "
+       "error", err)
+    rc, err = realize(tmp, NODISPLAY, "display=auto")
+    ok(rc == 0 and "display" not in err,
+       "display=auto on a device without display support: realizes, "
+       "silently", err)
+    rc, err = realize(tmp, GVT, "display=off,xres=1024,yres=768")
+    ok(rc == 1 and "xres and yres properties require display=on" in err,
+       "xres/yres with display=off: refused", err)
+    for dev, props in (("vfio-pci", ("display", "xres", "yres")),
+                       ("vfio-pci-nohotplug", ("display", "xres", "yres",
+                                               "ramfb", "x-ramfb-migrate"))):
+        r = subprocess.run([QEMU, "-device", dev + ",help"],
+                           capture_output=True, text=True, timeout=60)
+        lines = {line.split()[0].split("=")[0]: line
+                 for line in r.stdout.splitlines()[1:] if line.strip()}
+        missing = [p for p in props if " - " not in lines.get(p, "")]
+        ok(r.returncode == 0 and not missing,
+           "-device %s,help describes %s" % (dev, ", ".join(props)),
+           "undescribed: %s" % missing)
+
+
+def test_edid(tmp):
+    q = Qemu(QEMU, SIMLIB, tmp, MBOCHS, props="display=on")
+    e = edid(tmp, MBOCHS)
+    q.stop()
+    ok(e.get("valid") == "1" and e.get("link") == "up" and
+       e.get("mode") == e.get("max"),
+       "edid: without xres/yres the preferred mode is the device's "
+       "largest, link up", e)
+    q = Qemu(QEMU, SIMLIB, tmp, MBOCHS,
+             props="display=on,xres=640,yres=480")
+    e = edid(tmp, MBOCHS)
+    q.stop()
+    ok(e.get("valid") == "1" and e.get("mode") == "640x480",
+       "edid: xres=640,yres=480 is the preferred mode", e)
+    q = Qemu(QEMU, SIMLIB, tmp, GVT, props="display=on,xres=4000,yres=3000")
+    e = edid(tmp, GVT)
+    q.stop()
+    ok(e.get("valid") == "1" and e.get("mode") == e.get("max"),
+       "edid: xres/yres past the device's maximum are clamped to it", e)
+
+
+def test_edid_resize(tmp):
+    """A VNC client asks for another size: new EDID, link down then up."""
+    port = rfb.free_port()
+    q = Qemu(QEMU, SIMLIB, tmp, GVT,
+             extra=["-vnc", "127.0.0.1:%d" % (port - 5900)])
+    control(tmp, "present %s format=XRGB8888 width=640 height=480 "
+            "pattern=xy" % GVT)
+    edid(tmp, GVT)
+    before = control(tmp, "counters " + GVT)
+    c = rfb.Rfb(port)
+    c.update()
+    c.set_desktop_size(800, 600)
+    deadline = time.time() + 5
+    e = edid(tmp, GVT)
+    while e.get("mode") != "800x600" and time.time() < deadline:
+        time.sleep(0.05)
+        e = edid(tmp, GVT)
+    after = control(tmp, "counters " + GVT)
+    c.close()
+    q.stop()
+
+    def count(line, name):
+        for kv in line.split():
+            if kv.startswith(name + "="):
+                return int(kv.split("=")[1])
+        return 0
+    ok(e.get("mode") == "800x600" and e.get("link") == "up" and
+       e.get("valid") == "1", "edid: a VNC client's SetDesktopSize "
+       "800x600 becomes the preferred mode", e)
+    ok(count(after, "gvt-hotplug-down") > count(before, "gvt-hotplug-down")
+       and count(after, "gvt-hotplug-up") > count(before, "gvt-hotplug-up"),
+       "edid: the link went down and up again for the guest to re-read "
+       "it", "%s\n%s" % (before, after))
+
+
+def test_reset(tmp):
+    q = Qemu(QEMU, SIMLIB, tmp, GVT)
+    control(tmp, "present %s format=XRGB8888 width=640 height=480 "
+            "pattern=xy" % GVT)
+    control(tmp, "flip %s pattern=xy" % GVT)
+    q.dump()
+    control(tmp, "flip " + GVT)
+    img, err = q.dump()
+    fds = q.fds("memfd:vfio-sim")
+    s0 = q.stats()
+    q.qmp.cmd("system_reset")
+    s1 = q.stats()
+    fds_reset = q.fds("memfd:vfio-sim")
+    alive = q.alive()
+    q.stop()
+    ok(img and wrong(img) == 0 and s0["imports"] == 2,
+       "reset: two buffers imported before", s0)
+    ok(s1["drops"] - s0["drops"] == 2 and fds - fds_reset == 2 and alive,
+       "reset: system_reset drops both dma-bufs and closes their fds "
+       "(%d -> %d)" % (fds, fds_reset), s1)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "config"), "w") as f:
+            f.write(CONFIG + EXTRA)
+        test_display_prop(tmp)
+        test_edid(tmp)
+        test_edid_resize(tmp)
+        test_reset(tmp)
+    return tap.done()
+
+
+sys.exit(main())
