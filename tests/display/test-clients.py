@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
 from simtap import Tap, control, read_png, read_ppm  # noqa: E402
-from display import CONFIG, GVT, MDPY, Qemu, wrong  # noqa: E402
+from display import CONFIG, GVT, MDPY, Qemu, delta, wrong  # noqa: E402
 import rfb  # noqa: E402
 
 SIMLIB, QEMU = sys.argv[1:3]
@@ -42,34 +42,6 @@ def spicy_screenshot(port, path):
     if r.returncode or not os.path.exists(path):
         return None, r.stdout + r.stderr
     return read_ppm(path), ""
-
-
-def test_vnc(tmp, uuid, path):
-    port = rfb.free_port()
-    q = Qemu(QEMU, SIMLIB, tmp, uuid,
-             extra=["-vnc", "127.0.0.1:%d" % (port - 5900)])
-    if uuid == GVT:
-        control(tmp, "present %s format=XRGB8888 width=800 height=600 "
-                "pattern=xy" % GVT)
-        size = (800, 600)
-    else:
-        control(tmp, "rect %s x=0 y=0 w=640 h=480 pattern=xy" % uuid)
-        size = (640, 480)
-    img, err = gvnccapture(port, os.path.join(tmp, "vnc1.png"))
-    ok(img and img[:2] == size and wrong(img) == 0,
-       "vnc: gvnccapture sees the %s pixel for pixel" % path, err)
-    control(tmp, "rect %s x=100 y=100 w=30 h=10 pattern=0x00ff00" % uuid)
-    img, err = gvnccapture(port, os.path.join(tmp, "vnc2.png"))
-    off = (105 * size[0] + 110) * 3
-    ok(img and wrong(img) == 300 and img[2][off:off + 3] == b"\0\xff\0",
-       "vnc: gvnccapture sees a change of the %s" % path, err)
-    st = q.stats()
-    err = q.stop()
-    ok(st["updates"] >= 2 and st["damage-pixels"] < size[0] * size[1] * 2,
-       "vnc: %s: the full frame once, then only damage (%d pixels in %d "
-       "rectangles over %d refreshes)" % (path, st["damage-pixels"],
-                                         st["updates"], st["refreshes"]),
-       "%s %s" % (st, err))
 
 
 def test_vnc_cursor(tmp):
@@ -96,11 +68,21 @@ def test_vnc_cursor(tmp):
     ok("display:" not in err, "vnc cursor: no display message", err)
 
 
-def test_spice(tmp, uuid, path):
+# client: (its QEMU option for a port, its capture, its file's suffix)
+CLIENTS = {
+    "vnc": (lambda port: ["-vnc", "127.0.0.1:%d" % (port - 5900)],
+            gvnccapture, "png"),
+    "spice": (lambda port: ["-spice", "port=%d,addr=127.0.0.1,"
+                            "disable-ticketing=on" % port],
+              spicy_screenshot, "ppm"),
+}
+
+
+def test_client(tmp, client, uuid, path):
+    option, capture, suffix = CLIENTS[client]
     port = rfb.free_port()
-    q = Qemu(QEMU, SIMLIB, tmp, uuid,
-             extra=["-spice", "port=%d,addr=127.0.0.1,disable-ticketing=on"
-                    % port])
+    q = Qemu(QEMU, SIMLIB, tmp, uuid, extra=option(port))
+    name = capture.__name__.replace("_", "-")
     if uuid == GVT:
         control(tmp, "present %s format=XRGB8888 width=800 height=600 "
                 "pattern=xy" % GVT)
@@ -109,27 +91,32 @@ def test_spice(tmp, uuid, path):
         control(tmp, "rect %s x=0 y=0 w=640 h=480 pattern=xy" % uuid)
         size = (640, 480)
     q.qmp.cmd("cont")
-    img, err = spicy_screenshot(port, os.path.join(tmp, "spice1.ppm"))
+    img, err = capture(port, os.path.join(tmp, "%s1.%s" % (client, suffix)))
     ok(img and img[:2] == size and wrong(img) == 0,
-       "spice: spicy-screenshot sees the %s pixel for pixel" % path, err)
+       "%s: %s sees the %s pixel for pixel" % (client, name, path), err)
+    s1 = q.stats()
     control(tmp, "rect %s x=100 y=100 w=30 h=10 pattern=0x00ff00" % uuid)
     time.sleep(0.2)
-    img, err = spicy_screenshot(port, os.path.join(tmp, "spice2.ppm"))
+    img, err = capture(port, os.path.join(tmp, "%s2.%s" % (client, suffix)))
     off = (105 * size[0] + 110) * 3
     ok(img and wrong(img) == 300 and img[2][off:off + 3] == b"\0\xff\0",
-       "spice: spicy-screenshot sees a change of the %s" % path, err)
-    q.stop()
+       "%s: %s sees a change of the %s" % (client, name, path), err)
+    d = delta(s1, q.stats())
+    err = q.stop()
+    # 30x10 at 100,100: the tiles of columns 64..191, rows 96..111
+    ok(d["updates"] == 1 and d["damage-pixels"] == 128 * 16,
+       "%s: %s: the change is the only update over %d refreshes"
+       % (client, path, d["refreshes"]), "%s %s" % (d, err))
 
 
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "config"), "w") as f:
             f.write(CONFIG)
-        test_vnc(tmp, GVT, "dma-buf read back (gvt)")
-        test_vnc(tmp, MDPY, "region (mdpy)")
+        for client in CLIENTS:
+            test_client(tmp, client, GVT, "dma-buf read back (gvt)")
+            test_client(tmp, client, MDPY, "region (mdpy)")
         test_vnc_cursor(tmp)
-        test_spice(tmp, GVT, "dma-buf read back (gvt)")
-        test_spice(tmp, MDPY, "region (mdpy)")
     return tap.done()
 
 
