@@ -25,7 +25,7 @@ echo "demo: ${cmd[*]}"
 err=$("${cmd[@]}" 2>&1 < /dev/null)
 status=$?
 echo "$err"
-if [ $status -eq 1 ] && echo "$err" | grep -q "no such host device"; then
+if [ $status -eq 1 ] && grep -q "no such host device" <<< "$err"; then
     echo "demo: as expected, there is no VFIO mdev at $mdev on this machine;"
     echo "demo: the simulated vGPU (tests/vfio-sim) will stand in for one."
     exit 0

@@ -47,7 +47,7 @@ open)
     while read -r p _; do
         case "$p" in ''|'#'*) continue ;; esac
         [ "$p" = "$name" ] && break
-        if patch_files "$top/patches/$p" | grep -qxF -f "$work/files"; then
+        if patch_files "$top/patches/$p" | grep -xF -f "$work/files" > /dev/null; then
             # hunks for files not opened here are skipped
             patch -d "$work/a" -p1 --forward --batch -s -r - \
                   --no-backup-if-mismatch < "$top/patches/$p" \
