@@ -23,7 +23,10 @@ static void vfio_display_region_unmap(VFIODisplay *dpy)
     dpy->region.mapped = false;
 }
 
-/* set up region @index for @plane: mmap, else pread; false after a fault */
+/*
+ * Set up the region @plane lies in: mmap, else pread; false after a
+ * fault.  Whether the plane fits is the caller's check, every refresh.
+ */
 static bool vfio_display_region_map(VFIODisplay *dpy,
                                     const VFIODisplayPlane *plane)
 {
@@ -42,12 +45,10 @@ static bool vfio_display_region_map(VFIODisplay *dpy,
                            "have", plane->id);
         return false;
     }
-    if (!(r->flags & VFIO_REGION_INFO_FLAG_READ) ||
-        !vfio_display_plane_fits(plane, r->size)) {
+    if (!(r->flags & VFIO_REGION_INFO_FLAG_READ)) {
         vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_REGION,
-                           "plane of %" PRIu64 " bytes in region %u of %zu "
-                           "bytes (flags 0x%x)", plane->size, plane->id,
-                           r->size, r->flags);
+                           "plane in region %u, which cannot be read "
+                           "(flags 0x%x)", plane->id, r->flags);
         vfio_display_region_unmap(dpy);
         return false;
     }
@@ -109,7 +110,9 @@ static void vfio_display_region_update(void *opaque)
             return;
         }
         dpy->region.plane = plane;
-    } else if (!vfio_display_plane_fits(&plane, dpy->region.buffer.size)) {
+    }
+    /* before any byte of it is read: min_size <= size <= the region */
+    if (!vfio_display_plane_fits(&plane, dpy->region.buffer.size)) {
         vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_REGION,
                            "plane of %" PRIu64 " bytes in region %u of %zu "
                            "bytes", plane.size, plane.id,
