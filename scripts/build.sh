@@ -28,6 +28,7 @@ export CCACHE_NOHASHDIR=1
 
 # the simulator and its raw-ABI tests (plain C, no QEMU)
 make -s -C "$top/tests/vfio-sim" O="$out/vfio-sim"
+make -s -C "$top/tests/display" O="$out/display"
 # the test guest: Debian's kernel and busybox-static, cached
 /usr/bin/python3 "$top/tests/guest/mkguest.py" "$out/guest"
 

@@ -6,9 +6,12 @@
 # without GL, for dma-bufs read back (gvt) and a region (mdpy), pixel for
 # pixel; and the cursor plane as a VNC client receives it (image and
 # hotspot, through a minimal RFB client of ours: the real clients draw
-# the cursor locally and do not capture it).  TAP output.
+# the cursor locally and do not capture it).  SPICE gl=on without a GPU
+# and the cursor on SPICE, through spice-probe (spice-client-glib): the
+# dma-buf fd the client receives, its pixels, the cursor's shape and
+# position.  TAP output.
 #
-# usage: test-clients.py SIMLIB QEMU
+# usage: test-clients.py SIMLIB QEMU SPICE-PROBE
 
 import os
 import subprocess
@@ -19,11 +22,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
-from simtap import Tap, control, read_png, read_ppm  # noqa: E402
+from simtap import Tap, control, read_png, read_ppm, xy_rgb  # noqa: E402
 from display import CONFIG, GVT, MDPY, Qemu, delta, wrong  # noqa: E402
 import rfb  # noqa: E402
+from spiceprobe import SpiceProbe  # noqa: E402
 
-SIMLIB, QEMU = sys.argv[1:3]
+SIMLIB, QEMU, PROBE = sys.argv[1:4]
 tap = Tap()
 ok = tap.ok
 
@@ -109,6 +113,117 @@ def test_client(tmp, client, uuid, path):
        % (client, path, d["refreshes"]), "%s %s" % (d, err))
 
 
+def cursor_xy(size):
+    """The xy pattern as a size x size cursor's RGBA bytes, alpha 0xff."""
+    return b"".join(xy_rgb(x, y) + b"\xff"
+                    for y in range(size) for x in range(size))
+
+
+def probe_cursor(tmp, probe, n):
+    """The last cursor shape @probe received, as RGBA bytes."""
+    path = os.path.join(tmp, "cursor%d.raw" % n)
+    probe.send("cursor " + path)
+    if not probe.wait("cursored"):
+        return b""
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def check_cursor(tmp, probe, what):
+    """The cursor plane on a SPICE client: shape, hotspot and position
+    (SPICE moves the hotspot: the plane's x_pos + hot_x), a move, a new
+    hotspot, and the plane turned off."""
+    control(tmp, "cursor %s size=64 pattern=xy x=100 y=50 hot_x=5 hot_y=7"
+            % GVT)
+    got = probe.wait("cursor-set")
+    move = probe.wait("cursor-move")
+    ok(got == "cursor-set 64 64 5 7" and
+       probe_cursor(tmp, probe, 1) == cursor_xy(64),
+       "%s: the client gets the cursor plane, 64x64 hotspot 5,7, pixel "
+       "for pixel" % what, got)
+    ok(move == "cursor-move 105 57",
+       "%s: the cursor is at the plane's position plus the hotspot" % what,
+       move)
+    control(tmp, "cursor %s x=300 y=200" % GVT)
+    got = probe.wait("cursor-move")
+    ok(got == "cursor-move 305 207", "%s: the cursor moves" % what, got)
+    control(tmp, "cursor %s hot_x=20 hot_y=30" % GVT)
+    got = probe.wait("cursor-set")
+    ok(got == "cursor-set 64 64 20 30", "%s: a new hotspot is sent" % what,
+       got)
+    control(tmp, "cursor %s size=off" % GVT)
+    ok(probe.wait("cursor-hide"), "%s: the plane off hides the cursor"
+       % what, probe.seen[-3:])
+
+
+def test_spice_gl(tmp):
+    """SPICE gl=on on a machine without a GPU (llvmpipe, surfaceless): the
+    gvt dma-buf itself reaches the client; the cursor, which cannot be
+    blended without texture export, goes through the cursor channel."""
+    sock = os.path.join(tmp, "spice.sock")
+    q = Qemu(QEMU, SIMLIB, tmp, GVT,
+             extra=["-spice", "unix=on,addr=%s,disable-ticketing=on,gl=on"
+                    % sock])
+    control(tmp, "present %s format=XRGB8888 width=800 height=600 "
+            "pattern=xy" % GVT)
+    q.qmp.cmd("cont")
+    probe = SpiceProbe(PROBE, "spice+unix://" + sock)
+    got = probe.wait("scanout")
+    ok(got == "scanout 800 600 3200 0x34325258 0",
+       "spice gl=on: the client receives the dma-buf: 800x600, stride 3200, "
+       "XR24", got)
+    path = os.path.join(tmp, "gl1.ppm")
+    probe.send("dump " + path)
+    got = probe.wait("dumped")
+    img = read_ppm(path) if got else None
+    ok(img and img[:2] == (800, 600) and wrong(img) == 0,
+       "spice gl=on: the client maps the fd it got and sees the frame pixel "
+       "for pixel", got or probe.seen[-3:])
+    # The simulator's dma-bufs are windows of one memfd whose offset its
+    # shim applies inside QEMU: a client process sees right only a buffer
+    # at offset 0, gvt's buffer 0.  So flip to buffer 1 and back.
+    probe.drain()
+    control(tmp, "flip %s pattern=0x0000ff" % GVT)
+    got1 = probe.wait("scanout")
+    control(tmp, "flip %s pattern=0x00ff00" % GVT)
+    got2 = probe.wait("scanout")
+    path = os.path.join(tmp, "gl2.ppm")
+    probe.send("dump " + path)
+    img = read_ppm(path) if probe.wait("dumped") else None
+    ok(got1 == got2 == "scanout 800 600 3200 0x34325258 0" and img and
+       img[2] == b"\0\xff\0" * 800 * 600,
+       "spice gl=on: each page flip sends the client the new buffer's fd",
+       "%s %s %s" % (got1, got2, img and img[2][:6]))
+    check_cursor(tmp, probe, "spice gl=on")
+    probe.send("draws")
+    got = probe.wait("draws")
+    ok(got and int(got.split()[1]) > 0,
+       "spice gl=on: gl-draw messages arrive and are acknowledged", got)
+    probe.close()
+    err = q.stop()
+    ok(err.count("warning:") == 1 and "2D frames" in err and
+       "display:" not in err,
+       "spice gl=on: one message, that 2D frames cannot reach the client",
+       err)
+
+
+def test_spice_cursor(tmp):
+    """SPICE without GL: the cursor plane of a read-back dma-buf device."""
+    port = rfb.free_port()
+    q = Qemu(QEMU, SIMLIB, tmp, GVT,
+             extra=["-spice", "port=%d,addr=127.0.0.1,disable-ticketing=on"
+                    % port])
+    control(tmp, "present %s format=XRGB8888 width=640 height=480 "
+            "pattern=xy" % GVT)
+    q.qmp.cmd("cont")
+    probe = SpiceProbe(PROBE, "spice://127.0.0.1?port=%d" % port)
+    probe.drain(1)
+    check_cursor(tmp, probe, "spice")
+    probe.close()
+    err = q.stop()
+    ok("warning" not in err, "spice: no message", err)
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "config"), "w") as f:
@@ -117,6 +232,8 @@ def main():
             test_client(tmp, client, GVT, "dma-buf read back (gvt)")
             test_client(tmp, client, MDPY, "region (mdpy)")
         test_vnc_cursor(tmp)
+        test_spice_cursor(tmp)
+        test_spice_gl(tmp)
     return tap.done()
 
 
