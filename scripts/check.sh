@@ -63,6 +63,9 @@ run_suite display-clients timeout 300 /usr/bin/python3 \
     "$top/tests/display/test-clients.py" \
     "$out/vfio-sim/libvfio-sim.so" "$out/qemu/qemu-system-x86_64" \
     "$out/display/spice-probe"
+run_suite display-gtk timeout 300 /usr/bin/python3 \
+    "$top/tests/display/test-gtk.py" \
+    "$out/vfio-sim/libvfio-sim.so" "$out/qemu/qemu-system-x86_64"
 run_suite display-device timeout 300 /usr/bin/python3 \
     "$top/tests/display/test-device.py" \
     "$out/vfio-sim/libvfio-sim.so" "$out/qemu/qemu-system-x86_64"

@@ -59,8 +59,10 @@ static EGLDisplay egl_readback_display(Error **errp)
     EGLDisplay dpy = eglGetCurrentDisplay();
     EGLint major, minor;
 
-    if (dpy != EGL_NO_DISPLAY) {
-        return dpy;             /* a GL UI's display, initialized */
+    /* a GL UI's display, initialized, if it imports dma-bufs */
+    if (dpy != EGL_NO_DISPLAY &&
+        epoxy_has_egl_extension(dpy, "EGL_EXT_image_dma_buf_import")) {
+        return dpy;
     }
     if (!epoxy_has_egl_extension(NULL, "EGL_MESA_platform_surfaceless")) {
         error_setg(errp, "EGL has no surfaceless platform");

@@ -208,12 +208,31 @@ static void vfio_display_dmabuf_cursor(VFIODisplay *dpy)
     }
 }
 
+/*
+ * At the first refresh the displays are up: if one of them cannot import
+ * dma-bufs (GTK gl=on where EGL has no dma-buf import), read them back.
+ */
+static void vfio_display_dmabuf_choose(VFIODisplay *dpy)
+{
+    dpy->readback.chosen = true;
+    if (dpy->readback.active || qemu_console_has_dmabuf(dpy->con)) {
+        return;
+    }
+    warn_report("vfio %s: the display cannot import dma-bufs; showing them "
+                "through read-back", dpy->vdev->vbasedev.name);
+    trace_vfio_display_probe(dpy->vdev->vbasedev.name, "dmabuf-readback");
+    dpy->readback.active = true;
+}
+
 static void vfio_display_dmabuf_update(void *opaque)
 {
     VFIODisplay *dpy = opaque;
     VFIODisplayBuf *primary;
     int ret;
 
+    if (!dpy->readback.chosen) {
+        vfio_display_dmabuf_choose(dpy);
+    }
     dpy->stats.refreshes++;
     ret = vfio_display_dmabuf_plane(dpy, VFIO_DISPLAY_PLANE_PRIMARY,
                                     &primary);
@@ -259,9 +278,13 @@ static void vfio_display_dmabuf_update(void *opaque)
     vfio_display_dmabuf_evict(dpy);
 }
 
+/*
+ * Not GRAPHIC_FLAGS_DMABUF: a display without dma-buf import is not
+ * refused, it gets the frames read back (vfio_display_dmabuf_choose).
+ */
 static int vfio_display_dmabuf_flags(void *opaque)
 {
-    return GRAPHIC_FLAGS_GL | GRAPHIC_FLAGS_DMABUF;
+    return GRAPHIC_FLAGS_GL;
 }
 
 const GraphicHwOps vfio_display_dmabuf_ops = {

@@ -125,7 +125,8 @@ struct VFIODisplay {
 
     /* read-back for consoles without GL (display-readback.c) */
     struct {
-        bool active;                /* chosen at probe: no GL display */
+        bool active;                /* no GL display, or no dma-bufs */
+        bool chosen;                /* active is final (first refresh) */
         EglReadback *egl;
         uint8_t *raw;               /* the buffer's bytes, tiled or not */
         size_t raw_size;

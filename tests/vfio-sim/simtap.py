@@ -196,3 +196,50 @@ def read_png(path):
             del row[3::4]
         out += row
     return w, h, bytes(out)
+
+
+def read_xwd(path):
+    """(width, height, rgb bytes) of an X window dump in ZPixmap of 24 or
+    32 bits a pixel with 8-bit masks, as xwd writes one of a TrueColor
+    screen such as Xvfb's."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    (hsize, version, fmt, _, w, h, _, order, _, _, _, bpp, bpl, _,
+     rmask, gmask, bmask, _, _, ncolors) = struct.unpack(">20I", data[:80])
+    if version != 7 or fmt != 2 or bpp not in (24, 32):
+        raise ValueError("xwd: version %d format %d bpp %d"
+                         % (version, fmt, bpp))
+    pix = data[hsize + 12 * ncolors:]
+    step = bpp // 8
+    shifts = []
+    for mask in (rmask, gmask, bmask):
+        shift = (mask & -mask).bit_length() - 1
+        if mask >> shift != 0xff:
+            raise ValueError("xwd: mask 0x%x" % mask)
+        # the byte of a pixel that holds this channel
+        shifts.append(shift // 8 if order == 0 else step - 1 - shift // 8)
+    rows = b"".join(pix[y * bpl:y * bpl + w * step] for y in range(h))
+    out = bytearray(w * h * 3)
+    for c in range(3):
+        out[c::3] = rows[shifts[c]::step]
+    return w, h, bytes(out)
+
+
+def find_frame(screen, frame):
+    """Where @frame, (width, height, rgb), appears whole in @screen, as
+    (x, y), or None: its first row is searched for, the rest compared."""
+    sw, sh, spix = screen
+    fw, fh, fpix = frame
+    first = fpix[:fw * 3]
+    pos = spix.find(first)
+    while pos >= 0:
+        if pos % 3 == 0:
+            x, y = (pos // 3) % sw, (pos // 3) // sw
+            if x + fw <= sw and y + fh <= sh and all(
+                    spix[((y + j) * sw + x) * 3:((y + j) * sw + x + fw) * 3]
+                    == fpix[j * fw * 3:(j + 1) * fw * 3]
+                    for j in range(fh)):
+                return x, y
+        pos = spix.find(first, pos + 1)
+    return None

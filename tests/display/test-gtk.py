@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Our QEMU's vfio display in a GTK window under Xvfb, captured with xwd
+# (an X screenshot) and found pixel for pixel on the screen: gl=off and
+# gl=on, a dma-buf device (gvt) and a region device (mdpy).  Mesa's EGL
+# on X11 (llvmpipe) has no dma-buf import, so GTK gl=on gets the dma-bufs
+# read back, with one message, never a black window.  TAP output.
+#
+# usage: test-gtk.py SIMLIB QEMU
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
+sys.path.insert(0, HERE)
+from simtap import Tap, control, find_frame, read_xwd, xy_rgb  # noqa: E402
+from display import CONFIG, GVT, MDPY, Qemu, delta  # noqa: E402
+
+SIMLIB, QEMU = sys.argv[1:3]
+tap = Tap()
+ok = tap.ok
+
+
+def start_xvfb():
+    """Xvfb on a display number it picks; (process, ":N")."""
+    r, w = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0",
+                             "1280x1024x24", "-nolisten", "tcp"],
+                            pass_fds=(w,), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    os.close(w)
+    with os.fdopen(r) as f:
+        num = f.readline().strip()
+    return proc, ":" + num
+
+
+def xwd(display, path):
+    """The whole X screen, (width, height, rgb), or None."""
+    r = subprocess.run(["xwd", "-root", "-silent", "-display", display,
+                        "-out", path], capture_output=True, timeout=30)
+    return read_xwd(path) if r.returncode == 0 else None
+
+
+def frame(w, h, change=None):
+    """The xy pattern at w x h, with @change, (x, y, w, h, rgb), drawn."""
+    rows = []
+    for y in range(h):
+        row = [xy_rgb(x, y) for x in range(w)]
+        if change and change[1] <= y < change[1] + change[3]:
+            for x in range(change[0], change[0] + change[2]):
+                row[x] = change[4]
+        rows.append(b"".join(row))
+    return w, h, b"".join(rows)
+
+
+def shown(display, tmp, want, name, timeout=10):
+    """Wait until @want is on the screen; where it is, or None."""
+    end = time.time() + timeout
+    n = 0
+    while True:
+        n += 1
+        screen = xwd(display, os.path.join(tmp, "%s%d.xwd" % (name, n)))
+        where = screen and find_frame(screen, want)
+        if where or time.time() > end:
+            return where
+        time.sleep(0.5)
+
+
+def test_gtk(tmp, display, gl, uuid, path):
+    q = Qemu(QEMU, SIMLIB, tmp, uuid, display="gtk,gl=" + gl,
+             env={"DISPLAY": display})
+    if uuid == GVT:
+        control(tmp, "present %s format=XRGB8888 width=640 height=480 "
+                "pattern=xy" % GVT)
+    else:
+        control(tmp, "rect %s x=0 y=0 w=640 h=480 pattern=xy" % uuid)
+    q.qmp.cmd("cont")
+    what = "gtk gl=%s: %s" % (gl, path)
+    where = shown(display, tmp, frame(640, 480), "a")
+    ok(where, "%s: the window shows the frame pixel for pixel" % what, where)
+    s1 = q.stats()
+    change = (100, 100, 30, 10, b"\0\xff\0")
+    control(tmp, "rect %s x=100 y=100 w=30 h=10 pattern=0x00ff00" % uuid)
+    where2 = shown(display, tmp, frame(640, 480, change), "b")
+    ok(where2 and where2 == where, "%s: a change shows" % what, where2)
+    d = delta(s1, q.stats())
+    ok(d["updates"] >= 1 and d["damage-pixels"] == 128 * 16 * d["updates"],
+       "%s: only the change is updated" % what, d)
+    alive = q.alive()
+    err = q.stop()
+    # vfio-pci's own notices about mdpy (no AER, no reset) are not ours
+    messages = [line for line in err.splitlines()
+                if ("warning" in line or "error" in line) and
+                "error recovery" not in line]
+    if gl == "on" and uuid == GVT:
+        ok(alive and len(messages) == 1 and
+           "cannot import dma-bufs; showing them through read-back" in err,
+           "%s: one message: the dma-bufs are read back" % what, err)
+    else:
+        ok(alive and not messages, "%s: no message" % what, err)
+
+
+def main():
+    xvfb, display = start_xvfb()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, "config"), "w") as f:
+                f.write(CONFIG)
+            for gl in ("off", "on"):
+                test_gtk(tmp, display, gl, GVT, "dma-buf (gvt)")
+                test_gtk(tmp, display, gl, MDPY, "region (mdpy)")
+    finally:
+        xvfb.terminate()
+        xvfb.wait()
+    return tap.done()
+
+
+sys.exit(main())
