@@ -4,8 +4,9 @@
 # The vfio-pci device's display features on the simulator: display=
 # on|auto on a device without display support, the EDID our QEMU writes
 # (xres/yres, a UI's resize request over VNC, the link toggled), the
-# display-stats property, and a device reset dropping scanout and
-# buffers.  TAP output.
+# display-stats property, a device reset dropping scanout and buffers,
+# and ramfb (SeaBIOS's vgabios-ramfb) shown until the guest's plane is
+# up.  TAP output.
 #
 # usage: test-device.py SIMLIB QEMU
 
@@ -26,6 +27,7 @@ SIMLIB, QEMU = sys.argv[1:3]
 tap = Tap()
 ok = tap.ok
 
+VGABIOS_RAMFB = "/usr/share/seabios/vgabios-ramfb.bin"
 NODISPLAY = "dddddddd-0000-4000-8000-0000000000d1"
 EXTRA = "%s gvt group=79 fault=probe:EINVAL\n" % NODISPLAY
 
@@ -156,6 +158,37 @@ def test_reset(tmp):
        "(%d -> %d)" % (fds, fds_reset), s1)
 
 
+def test_ramfb(tmp, display):
+    """vfio-pci-nohotplug,ramfb=on with SeaBIOS's ramfb VGA BIOS: the
+    firmware's text shows in ramfb while the guest has no plane; the
+    plane replaces it once up."""
+    q = Qemu(QEMU, SIMLIB, tmp, GVT, display=display,
+             device="vfio-pci-nohotplug",
+             props="display=on,ramfb=on,romfile=%s" % VGABIOS_RAMFB)
+    q.qmp.cmd("cont")
+    img, colours = None, 0
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        img, err = q.dump()
+        colours = len(set(img[2][i:i + 3]
+                          for i in range(0, len(img[2]), 3))) if img else 0
+        if img and img[:2] == (1024, 768) and colours > 1:
+            break
+        time.sleep(0.5)
+    ok(img and img[:2] == (1024, 768) and colours > 1,
+       "ramfb (%s): the firmware draws text into ramfb, 1024x768, shown "
+       "while the guest has no plane" % display,
+       "%s, %d colours" % (img and img[:2], colours))
+    control(tmp, "present %s format=XRGB8888 width=640 height=480 "
+            "pattern=xy" % GVT)
+    time.sleep(0.3)
+    img, err = q.dump()
+    alive = q.alive()
+    err = q.stop()
+    ok(img and img[:2] == (640, 480) and wrong(img) == 0 and alive,
+       "ramfb (%s): the guest's plane replaces it" % display, err)
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "config"), "w") as f:
@@ -164,6 +197,8 @@ def main():
         test_edid(tmp)
         test_edid_resize(tmp)
         test_reset(tmp)
+        test_ramfb(tmp, "none")
+        test_ramfb(tmp, "egl-headless")
     return tap.done()
 
 
