@@ -36,13 +36,5 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(qemu-system-x86_64 tests/qtest/vfio-display-test)
 ninja -C "$out/qemu" "${targets[@]}"
 
-# Run from the build tree, QEMU looks for data files only in qemu-bundle/:
-# link Debian's firmware there (seabios; qemu-system-data's option ROMs)
-# the way QEMU's own build links its pc-bios/ blobs.
-bundle=$out/qemu/qemu-bundle/usr/share
-mkdir -p "$bundle/qemu"
-ln -sfn /usr/share/seabios "$bundle/seabios"
-for f in /usr/share/qemu/*; do
-    [ -e "$bundle/qemu/${f##*/}" ] || [ -L "$bundle/qemu/${f##*/}" ] ||
-        ln -s "$f" "$bundle/qemu/"
-done
+# firmware where QEMU looks when it runs from the build tree
+"$top/scripts/link-firmware.sh" "$out/qemu"

@@ -69,6 +69,41 @@ run_suite display-gtk timeout 300 /usr/bin/python3 \
 run_suite display-device timeout 300 /usr/bin/python3 \
     "$top/tests/display/test-device.py" \
     "$out/vfio-sim/libvfio-sim.so" "$out/qemu/qemu-system-x86_64"
+
+# The display suites again on a build with AddressSanitizer; its reports go
+# to files, and there must be none (leaks are QEMU's own business at exit).
+# (its warning about QEMU's coroutines, makecontext, is not a report).
+asan_reports() {
+    local bad
+    bad=$(grep -l "ERROR: AddressSanitizer" "$1"/* 2> /dev/null || true)
+    if [ -z "$bad" ]; then
+        echo "ok 1 - AddressSanitizer: no error in $(find "$1" -type f |
+            wc -l) runs"
+    else
+        echo "not ok 1 - AddressSanitizer: errors in $(echo "$bad" | wc -l) runs"
+        # shellcheck disable=SC2086
+        head -c 8000 $bad | sed 's/^/# /'
+    fi
+    echo "1..1"
+}
+echo "== build with AddressSanitizer"
+if "$top/scripts/build-asan.sh" > "$logs/build-asan.log" 2>&1; then
+    asan=$logs/asan
+    rm -rf "$asan"
+    mkdir -p "$asan"
+    for t in screendump faults clients gtk device; do
+        run_suite "asan-display-$t" timeout 600 env \
+            ASAN_OPTIONS="detect_leaks=0:verify_asan_link_order=0:log_path=$asan/asan" \
+            /usr/bin/python3 "$top/tests/display/test-$t.py" \
+            "$out/vfio-sim/libvfio-sim.so" \
+            "$out/qemu-asan/qemu-system-x86_64" "$out/display/spice-probe"
+    done
+    run_suite asan-reports asan_reports "$asan"
+else
+    tail -20 "$logs/build-asan.log"
+    echo "not ok - the AddressSanitizer build failed (log: $logs/build-asan.log)"
+    failed=$((failed + 1))
+fi
 run_suite qtest env QTEST_QEMU_BINARY="$out/qemu/qemu-system-x86_64" \
     "$out/qemu/tests/qtest/vfio-display-test" --tap -k
 

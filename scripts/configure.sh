@@ -4,12 +4,13 @@
 # ports from our devices file, VNC, SPICE, OpenGL with epoxy and gbm, GTK).
 # Re-runs QEMU's configure only when the options change.
 #
-# usage: configure.sh SRC BUILD DEBIAN_VERSION
+# usage: configure.sh SRC BUILD DEBIAN_VERSION [EXTRA CONFIGURE OPTIONS...]
 set -euo pipefail
 
 src=$1
 build=$2
 debver=$3
+shift 3
 
 opts=(
     --prefix=/usr
@@ -33,6 +34,7 @@ opts=(
     --enable-gio
     --enable-dbus-display
     "--with-pkgversion=Debian $debver, vfio-display overlay"
+    "$@"
 )
 
 mkdir -p "$build"
