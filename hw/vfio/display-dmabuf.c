@@ -209,7 +209,7 @@ static void vfio_display_dmabuf_cursor(VFIODisplay *dpy)
 }
 
 /*
- * At the first refresh the displays are up: if one of them cannot import
+ * At the first refresh the displays are up: if a GL display cannot import
  * dma-bufs (GTK gl=on where EGL has no dma-buf import), read them back.
  */
 static void vfio_display_dmabuf_choose(VFIODisplay *dpy)

@@ -113,6 +113,25 @@ def test_client(tmp, client, uuid, path):
        % (client, path, d["refreshes"]), "%s %s" % (d, err))
 
 
+def test_vnc_egl_headless(tmp):
+    """VNC beside egl-headless: the GL display takes the dma-buf and feeds
+    VNC what it reads back, as upstream; our device reads nothing back."""
+    port = rfb.free_port()
+    q = Qemu(QEMU, SIMLIB, tmp, GVT, display="egl-headless",
+             extra=["-vnc", "127.0.0.1:%d" % (port - 5900)])
+    control(tmp, "present %s format=XRGB8888 width=640 height=480 "
+            "pattern=xy" % GVT)
+    q.qmp.cmd("cont")
+    img, err = gvnccapture(port, os.path.join(tmp, "eh.png"))
+    s = q.stats()
+    err += q.stop()
+    ok(img and img[:2] == (640, 480) and wrong(img) == 0 and
+       s["imports"] == 1 and s["readbacks"] == 0 and "warning" not in err,
+       "vnc + egl-headless: gvnccapture sees the dma-buf pixel for pixel "
+       "through egl-headless, no read-back of ours, no message",
+       "%s %s" % (s, err))
+
+
 def cursor_xy(size):
     """The xy pattern as a size x size cursor's RGBA bytes, alpha 0xff."""
     return b"".join(xy_rgb(x, y) + b"\xff"
@@ -233,6 +252,7 @@ def main():
             test_client(tmp, client, MDPY, "region (mdpy)")
         test_vnc_cursor(tmp)
         test_spice_cursor(tmp)
+        test_vnc_egl_headless(tmp)
         test_spice_gl(tmp)
     return tap.done()
 
