@@ -7,7 +7,7 @@
 import os
 import subprocess
 
-from simtap import Qmp, qemu_stop, read_ppm, sim_env, xy_wrong
+from simtap import Qmp, control, qemu_stop, read_ppm, sim_env, xy_wrong
 
 GVT = "cccccccc-0000-4000-8000-0000000000c1"
 MBOCHS = "bbbbbbbb-0000-4000-8000-0000000000b1"
@@ -75,6 +75,12 @@ class Qemu:
     def stop(self):
         """Quit; QEMU's stderr."""
         return qemu_stop(self.proc, self.qmp)
+
+
+def present_xy(tmp, width=640, height=480):
+    """gvt's guest scans out the xy pattern, XRGB8888, @width x @height."""
+    control(tmp, "present %s format=XRGB8888 width=%d height=%d pattern=xy"
+            % (GVT, width, height))
 
 
 def wrong(img, fmt="XRGB8888"):

@@ -23,7 +23,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
 from simtap import Tap, control, read_png, read_ppm, xy_rgb  # noqa: E402
-from display import CONFIG, GVT, MDPY, Qemu, delta, wrong  # noqa: E402
+from display import (CONFIG, GVT, MDPY, Qemu, delta,  # noqa: E402
+                     present_xy, wrong)
 import rfb  # noqa: E402
 from spiceprobe import SpiceProbe  # noqa: E402
 
@@ -52,8 +53,7 @@ def test_vnc_cursor(tmp):
     port = rfb.free_port()
     q = Qemu(QEMU, SIMLIB, tmp, GVT,
              extra=["-vnc", "127.0.0.1:%d" % (port - 5900)])
-    control(tmp, "present %s format=XRGB8888 width=640 height=480 "
-            "pattern=xy" % GVT)
+    present_xy(tmp)
     control(tmp, "cursor %s size=64 pattern=0x80ff0000 x=100 y=50 hot_x=5 "
             "hot_y=7" % GVT)
     c = rfb.Rfb(port)
@@ -88,8 +88,7 @@ def test_client(tmp, client, uuid, path):
     q = Qemu(QEMU, SIMLIB, tmp, uuid, extra=option(port))
     name = capture.__name__.replace("_", "-")
     if uuid == GVT:
-        control(tmp, "present %s format=XRGB8888 width=800 height=600 "
-                "pattern=xy" % GVT)
+        present_xy(tmp, 800, 600)
         size = (800, 600)
     else:
         control(tmp, "rect %s x=0 y=0 w=640 h=480 pattern=xy" % uuid)
@@ -119,8 +118,7 @@ def test_vnc_egl_headless(tmp):
     port = rfb.free_port()
     q = Qemu(QEMU, SIMLIB, tmp, GVT, display="egl-headless",
              extra=["-vnc", "127.0.0.1:%d" % (port - 5900)])
-    control(tmp, "present %s format=XRGB8888 width=640 height=480 "
-            "pattern=xy" % GVT)
+    present_xy(tmp)
     q.qmp.cmd("cont")
     img, err = gvnccapture(port, os.path.join(tmp, "eh.png"))
     s = q.stats()
@@ -183,8 +181,7 @@ def test_spice_gl(tmp):
     q = Qemu(QEMU, SIMLIB, tmp, GVT,
              extra=["-spice", "unix=on,addr=%s,disable-ticketing=on,gl=on"
                     % sock])
-    control(tmp, "present %s format=XRGB8888 width=800 height=600 "
-            "pattern=xy" % GVT)
+    present_xy(tmp, 800, 600)
     q.qmp.cmd("cont")
     probe = SpiceProbe(PROBE, "spice+unix://" + sock)
     got = probe.wait("scanout")
@@ -232,8 +229,7 @@ def test_spice_cursor(tmp):
     q = Qemu(QEMU, SIMLIB, tmp, GVT,
              extra=["-spice", "port=%d,addr=127.0.0.1,disable-ticketing=on"
                     % port])
-    control(tmp, "present %s format=XRGB8888 width=640 height=480 "
-            "pattern=xy" % GVT)
+    present_xy(tmp)
     q.qmp.cmd("cont")
     probe = SpiceProbe(PROBE, "spice://127.0.0.1?port=%d" % port)
     probe.drain(1)

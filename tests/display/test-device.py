@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
 from simtap import Tap, control, sim_env  # noqa: E402
-from display import CONFIG, GVT, MBOCHS, Qemu, wrong  # noqa: E402
+from display import CONFIG, GVT, MBOCHS, Qemu, present_xy, wrong  # noqa: E402
 import rfb  # noqa: E402
 
 SIMLIB, QEMU = sys.argv[1:3]
@@ -106,8 +106,7 @@ def test_edid_resize(tmp):
     port = rfb.free_port()
     q = Qemu(QEMU, SIMLIB, tmp, GVT,
              extra=["-vnc", "127.0.0.1:%d" % (port - 5900)])
-    control(tmp, "present %s format=XRGB8888 width=640 height=480 "
-            "pattern=xy" % GVT)
+    present_xy(tmp)
     edid(tmp, GVT)
     before = control(tmp, "counters " + GVT)
     c = rfb.Rfb(port)
@@ -138,8 +137,7 @@ def test_edid_resize(tmp):
 
 def test_reset(tmp):
     q = Qemu(QEMU, SIMLIB, tmp, GVT)
-    control(tmp, "present %s format=XRGB8888 width=640 height=480 "
-            "pattern=xy" % GVT)
+    present_xy(tmp)
     control(tmp, "flip %s pattern=xy" % GVT)
     q.dump()
     control(tmp, "flip " + GVT)
@@ -179,8 +177,7 @@ def test_ramfb(tmp, display):
        "ramfb (%s): the firmware draws text into ramfb, 1024x768, shown "
        "while the guest has no plane" % display,
        "%s, %d colours" % (img and img[:2], colours))
-    control(tmp, "present %s format=XRGB8888 width=640 height=480 "
-            "pattern=xy" % GVT)
+    present_xy(tmp)
     time.sleep(0.3)
     img, err = q.dump()
     alive = q.alive()

@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
 from simtap import Tap, control, find_frame, read_xwd, xy_rgb  # noqa: E402
-from display import CONFIG, GVT, MDPY, Qemu, delta  # noqa: E402
+from display import CONFIG, GVT, MDPY, Qemu, delta, present_xy  # noqa: E402
 
 SIMLIB, QEMU = sys.argv[1:3]
 tap = Tap()
@@ -75,8 +75,7 @@ def test_gtk(tmp, display, gl, uuid, path):
     q = Qemu(QEMU, SIMLIB, tmp, uuid, display="gtk,gl=" + gl,
              env={"DISPLAY": display})
     if uuid == GVT:
-        control(tmp, "present %s format=XRGB8888 width=640 height=480 "
-                "pattern=xy" % GVT)
+        present_xy(tmp)
     else:
         control(tmp, "rect %s x=0 y=0 w=640 h=480 pattern=xy" % uuid)
     q.qmp.cmd("cont")

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
 from simtap import Tap, control  # noqa: E402
 from display import (CONFIG, Qemu, GVT, MBOCHS, MBOCHS_CPU, MDPY,  # noqa: E402
-                     delta, wrong)
+                     delta, present_xy, wrong)
 
 SIMLIB, QEMU = sys.argv[1:3]
 tap = Tap()
@@ -125,8 +125,7 @@ def test_damage(tmp, uuid, what):
     """Damage on a static screen and on one changed rectangle."""
     q = Qemu(QEMU, SIMLIB, tmp, uuid)
     if uuid == GVT:
-        control(tmp, "present %s format=XRGB8888 width=640 height=480 "
-                "pattern=xy" % GVT)
+        present_xy(tmp)
     else:
         control(tmp, "rect %s x=0 y=0 w=640 h=480 pattern=xy" % uuid)
     q.dump()
