@@ -53,22 +53,20 @@ run_suite fidelity /usr/bin/python3 "$top/tests/vfio-sim/test-fidelity.py" \
     "$out/vfio-sim/libvfio-sim.so" /usr/bin/qemu-system-x86_64
 run_suite guest timeout 600 /usr/bin/python3 "$top/tests/guest/test-guest.py" \
     "$out/vfio-sim/libvfio-sim.so" /usr/bin/qemu-system-x86_64 "$out/guest"
-run_suite display timeout 300 /usr/bin/python3 \
-    "$top/tests/display/test-screendump.py" \
-    "$out/vfio-sim/libvfio-sim.so" "$out/qemu/qemu-system-x86_64"
-run_suite display-faults timeout 300 /usr/bin/python3 \
-    "$top/tests/display/test-faults.py" \
-    "$out/vfio-sim/libvfio-sim.so" "$out/qemu/qemu-system-x86_64"
-run_suite display-clients timeout 300 /usr/bin/python3 \
-    "$top/tests/display/test-clients.py" \
-    "$out/vfio-sim/libvfio-sim.so" "$out/qemu/qemu-system-x86_64" \
-    "$out/display/spice-probe"
-run_suite display-gtk timeout 300 /usr/bin/python3 \
-    "$top/tests/display/test-gtk.py" \
-    "$out/vfio-sim/libvfio-sim.so" "$out/qemu/qemu-system-x86_64"
-run_suite display-device timeout 300 /usr/bin/python3 \
-    "$top/tests/display/test-device.py" \
-    "$out/vfio-sim/libvfio-sim.so" "$out/qemu/qemu-system-x86_64"
+# display_suites PREFIX TIMEOUT QEMU [VAR=VALUE...]: the display suites on
+# binary QEMU, named PREFIX"display"..., with VAR=VALUE in their environment
+display_suites() {
+    local prefix=$1 limit=$2 qemu=$3 t name
+    shift 3
+    for t in screendump faults clients gtk device; do
+        name=${prefix}display-$t
+        [ "$t" = screendump ] && name=${prefix}display
+        run_suite "$name" timeout "$limit" env "$@" /usr/bin/python3 \
+            "$top/tests/display/test-$t.py" "$out/vfio-sim/libvfio-sim.so" \
+            "$qemu" "$out/display/spice-probe"
+    done
+}
+display_suites "" 300 "$out/qemu/qemu-system-x86_64"
 
 # The display suites again on a build with AddressSanitizer; its reports go
 # to files, and there must be none (leaks are QEMU's own business at exit).
@@ -91,13 +89,8 @@ if "$top/scripts/build-asan.sh" > "$logs/build-asan.log" 2>&1; then
     asan=$logs/asan
     rm -rf "$asan"
     mkdir -p "$asan"
-    for t in screendump faults clients gtk device; do
-        run_suite "asan-display-$t" timeout 600 env \
-            ASAN_OPTIONS="detect_leaks=0:verify_asan_link_order=0:log_path=$asan/asan" \
-            /usr/bin/python3 "$top/tests/display/test-$t.py" \
-            "$out/vfio-sim/libvfio-sim.so" \
-            "$out/qemu-asan/qemu-system-x86_64" "$out/display/spice-probe"
-    done
+    display_suites asan- 600 "$out/qemu-asan/qemu-system-x86_64" \
+        ASAN_OPTIONS="detect_leaks=0:verify_asan_link_order=0:log_path=$asan/asan"
     run_suite asan-reports asan_reports "$asan"
 else
     tail -20 "$logs/build-asan.log"

@@ -18,7 +18,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
-from simtap import Tap, control, find_frame, read_xwd, xy_rgb  # noqa: E402
+from simtap import Tap, control, find_frame, read_xwd, xy_frame  # noqa: E402
 from display import CONFIG, GVT, MDPY, Qemu, delta, present_xy  # noqa: E402
 
 SIMLIB, QEMU = sys.argv[1:3]
@@ -48,14 +48,12 @@ def xwd(display, path):
 
 def frame(w, h, change=None):
     """The xy pattern at w x h, with @change, (x, y, w, h, rgb), drawn."""
-    rows = []
-    for y in range(h):
-        row = [xy_rgb(x, y) for x in range(w)]
-        if change and change[1] <= y < change[1] + change[3]:
-            for x in range(change[0], change[0] + change[2]):
-                row[x] = change[4]
-        rows.append(b"".join(row))
-    return w, h, b"".join(rows)
+    pix = bytearray(xy_frame(w, h))
+    if change:
+        cx, cy, cw, ch, rgb = change
+        for y in range(cy, cy + ch):
+            pix[(y * w + cx) * 3:(y * w + cx + cw) * 3] = rgb * cw
+    return w, h, bytes(pix)
 
 
 def shown(display, tmp, want, name, timeout=10):

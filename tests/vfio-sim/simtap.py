@@ -120,6 +120,11 @@ def _xy_masked(w, h, mask):
     return _XY[key]
 
 
+def xy_frame(w, h):
+    """The xy pattern at @w x @h as rgb bytes; cached."""
+    return _xy_masked(w, h, (0xff, 0xff, 0xff))[0]
+
+
 def xy_wrong(img, mask=(0xff, 0xff, 0xff)):
     """How many pixels of @img, (width, height, rgb bytes), differ from the
     xy pattern in the bits @mask keeps of each channel."""
