@@ -31,6 +31,12 @@ make -s -C "$top/tests/vfio-sim" O="$out/vfio-sim"
 make -s -C "$top/tests/display" O="$out/display"
 # the test guest: Debian's kernel and busybox-static, cached
 /usr/bin/python3 "$top/tests/guest/mkguest.py" "$out/guest"
+# the kernel's vfio-mdev samples for that kernel (linux-source, built
+# against its linux-headers), and the guest with mdpy-fb for the mdpy model
+/usr/bin/python3 "$top/tests/guest/mksamples.py" "$out/samples" \
+    mdpy-fb mdpy mbochs
+/usr/bin/python3 "$top/tests/guest/mkguest.py" "$out/guest-mdpy" \
+    --ko "$out/samples/mdpy-fb.ko"
 
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(qemu-system-x86_64 tests/qtest/vfio-display-test)

@@ -49,7 +49,7 @@ def fetch(pkg, cache):
     if not m or m.group(1) == "(none)":
         sys.exit("mkguest: no candidate for %s (apt-get update?)" % pkg)
     version = m.group(1).split(":")[-1]
-    found = glob.glob(os.path.join(cache, "%s_*%s_amd64.deb" %
+    found = glob.glob(os.path.join(cache, "%s_*%s_*.deb" %
                                    (pkg, version)))
     if found:
         return found[0]
@@ -57,7 +57,7 @@ def fetch(pkg, cache):
     os.makedirs(cache, exist_ok=True)
     subprocess.run(["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", pkg + "=" + m.group(1)],
                    cwd=cache, check=True, stdout=subprocess.DEVNULL)
-    return glob.glob(os.path.join(cache, "%s_*%s_amd64.deb" %
+    return glob.glob(os.path.join(cache, "%s_*%s_*.deb" %
                                   (pkg, version)))[0]
 
 
