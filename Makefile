@@ -4,6 +4,6 @@ all: build
 build:
 	./scripts/build.sh
 demo:
-	./scripts/demo.sh
+	./scripts/demo.sh $(DEMO)
 check:
 	./scripts/check.sh

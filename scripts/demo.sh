@@ -1,34 +1,48 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The main job.  For now: build our QEMU and start it the way a user would
-# with an mdev vGPU, -device vfio-pci,sysfsdev=...,display=on.  This machine
-# has no VFIO device, so QEMU must refuse with one clear message.
+# The main job: build our QEMU, the simulator and the test guest, then run
+# a Linux guest on the simulated vGPU and show it (scripts/demo.py).
+#
+# usage: demo.sh [--no-build] [--vnc HOST:DISPLAY | --gtk | --spice [HOST:PORT]]
+#                [--mdpy] [--run demo|pattern] [--seconds N]
+# `make demo DEMO="--spice"` passes the same options.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${VFIO_DISPLAY_BUILD:-$top/build}
-mdev=${VFIO_DISPLAY_MDEV:-/sys/bus/mdev/devices/83b8f4f2-509f-382f-3c1e-e6bfe0fa1001}
 
-mkdir -p "$out"
-echo "demo: building QEMU (first run: a few minutes)"
-"$top/scripts/build.sh" > "$out/demo-build.log" 2>&1 || {
-    tail -30 "$out/demo-build.log"
-    echo "demo: build FAILED (log: $out/demo-build.log)"
-    exit 1
-}
-qemu=$out/qemu/qemu-system-x86_64
-"$qemu" --version | head -1
+build=1
+mdpy=0
+for a in "$@"; do
+    case "$a" in
+    --no-build) build=0 ;;
+    --mdpy) mdpy=1 ;;
+    -h|--help) exec /usr/bin/python3 "$top/scripts/demo.py" --help ;;
+    esac
+done
+args=()
+for a in "$@"; do
+    [ "$a" = --no-build ] || args+=("$a")
+done
 
-cmd=("$qemu" -M q35 -nodefaults -display none
-     -device "vfio-pci,sysfsdev=$mdev,display=on")
-echo "demo: ${cmd[*]}"
-err=$("${cmd[@]}" 2>&1 < /dev/null)
-status=$?
-echo "$err"
-if [ $status -eq 1 ] && grep -q "no such host device" <<< "$err"; then
-    echo "demo: as expected, there is no VFIO mdev at $mdev on this machine;"
-    echo "demo: the simulated vGPU (tests/vfio-sim) will stand in for one."
-    exit 0
+if [ $build = 1 ]; then
+    mkdir -p "$out"
+    echo "demo: building QEMU, the simulator and the guest (first run: a" \
+         "few minutes; log: $out/demo-build.log)"
+    {
+        "$top/scripts/build.sh" &&
+        if [ $mdpy = 1 ]; then
+            # the kernel's mdpy-fb, built against the guest's kernel
+            /usr/bin/python3 "$top/tests/guest/mksamples.py" \
+                "$out/samples" mdpy-fb &&
+            /usr/bin/python3 "$top/tests/guest/mkguest.py" \
+                "$out/guest-mdpy" --ko "$out/samples/mdpy-fb.ko"
+        fi
+    } > "$out/demo-build.log" 2>&1 || {
+        tail -30 "$out/demo-build.log"
+        echo "demo: build FAILED (log: $out/demo-build.log)"
+        exit 1
+    }
+    "$out/qemu/qemu-system-x86_64" --version | head -1
 fi
-echo "demo: unexpected result (exit status $status)"
-exit 1
+exec /usr/bin/python3 "$top/scripts/demo.py" --build "$out" "${args[@]}"
