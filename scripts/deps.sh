@@ -31,9 +31,20 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
 }
 
+# libvirtd refuses to start without the user its QEMU driver was built to
+# run guests as (made by libvirt-daemon-system, which we do not install)
+libvirt_user() {
+    getent group kvm > /dev/null || groupadd --system kvm
+    getent passwd libvirt-qemu > /dev/null ||
+        useradd --system --user-group --groups kvm --no-create-home \
+                --home-dir /var/lib/libvirt --shell /usr/sbin/nologin \
+                libvirt-qemu
+}
+
 # Re-run apt only when the package list or the sources changed.
 sum=$( (want_sources; cat "$PKGS_FILE") | sha256sum | cut -d' ' -f1)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$sum" ]; then
+    libvirt_user
     echo "deps: up to date"
     exit 0
 fi
@@ -57,6 +68,7 @@ done
 apt-get install -y -q --no-install-recommends -t bookworm-backports "${bpo[@]}"
 apt-get install -y -q --no-install-recommends "${plain[@]}"
 
+libvirt_user
 mkdir -p "$(dirname "$STAMP")"
 echo "$sum" > "$STAMP"
 echo "deps: installed"
