@@ -67,6 +67,12 @@ display_suites() {
     done
 }
 display_suites "" 300 "$out/qemu/qemu-system-x86_64"
+# the demo end to end with real clients, and libvirt's command line for it
+run_suite demo timeout 420 /usr/bin/python3 "$top/tests/guest/test-demo.py" \
+    "$out"
+run_suite libvirt timeout 420 /usr/bin/python3 \
+    "$top/tests/libvirt/test-libvirt.py" "$out/vfio-sim/libvfio-sim.so" \
+    "$out/qemu/qemu-system-x86_64" "$out/guest"
 
 # The display suites again on a build with AddressSanitizer; its reports go
 # to files, and there must be none (leaks are QEMU's own business at exit).

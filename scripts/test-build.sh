@@ -157,7 +157,25 @@ t_missing_series_fails() {
     grep -q "no QEMU 9.9.x source package is offered" <<< "$log"
 }
 
+t_docs() {
+    # our page is valid reStructuredText, listed in the built tree's index,
+    # and the libvirt example next to it is well-formed XML
+    /usr/bin/python3 - "$top/docs/system/devices" <<'PY' &&
+import sys
+import xml.etree.ElementTree as ET
+import docutils.core
+d = sys.argv[1]
+docutils.core.publish_string(open(d + "/vfio-display.rst").read(),
+                             writer_name="null",
+                             settings_overrides={"halt_level": 2})
+ET.parse(d + "/vfio-display-domain.xml")
+print("rst and xml parse")
+PY
+    grep -x "   devices/vfio-display.rst" "$src/docs/system/device-emulation.rst"
+}
+
 tap "debian-version-recorded" t_version_recorded
+tap "docs" t_docs
 tap "missing-series-fails" t_missing_series_fails
 tap "overlay-files-in-tree" t_overlay_in_tree
 tap "patches-applied" t_patches_applied
