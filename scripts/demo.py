@@ -195,8 +195,12 @@ def main():
             if not ready:
                 where = progress(serial)
                 if where != last or tty:
-                    say("booting, %3.0f s: %s" % (time.time() - start, where),
-                        end="\r" if tty else "\n")
+                    line = "booting, %3.0f s: %s" % (time.time() - start,
+                                                      where)
+                    if tty:
+                        say(line.ljust(70), end="\r")
+                    else:
+                        say(line)
                     last = where
                 if where == "ready":
                     ready = True
@@ -205,8 +209,18 @@ def main():
                     if qmp is None:
                         qmp = Qmp(qmp_path)
                     st = stats(qmp, tmp)
-                    say("the guest's %s drives the vGPU; QEMU shows its "
-                        "plane through the %s path" % (driver, path))
+                    if st.get("imports"):
+                        shown = "dma-buf"
+                    elif st.get("bytes-copied"):
+                        shown = "region"
+                    else:
+                        shown = None
+                    if shown:
+                        say("the guest's %s drives the vGPU; QEMU shows its "
+                            "plane through the %s path" % (driver, shown))
+                    else:
+                        say("QEMU has not shown a plane of the %s path yet"
+                            % path)
                     say("display-stats: " + " ".join(
                         "%s=%s" % kv for kv in st.items()))
                     say("ready: the console text and a moving square; "
