@@ -49,6 +49,8 @@ run_suite vfio-sim-control timeout 120 env \
     LD_PRELOAD="$out/vfio-sim/libvfio-sim.so" "$out/vfio-sim/test-control"
 run_suite vfio-sim-egl env LD_PRELOAD="$out/vfio-sim/libvfio-sim.so" \
     "$out/vfio-sim/test-egl"
+run_suite vfio-sim-egl-nogpu env LD_PRELOAD="$out/vfio-sim/libvfio-sim.so" \
+    VFIO_SIM_GPU=none "$out/vfio-sim/test-egl"
 run_suite fidelity /usr/bin/python3 "$top/tests/vfio-sim/test-fidelity.py" \
     "$out/vfio-sim/libvfio-sim.so" /usr/bin/qemu-system-x86_64
 run_suite guest timeout 600 /usr/bin/python3 "$top/tests/guest/test-guest.py" \

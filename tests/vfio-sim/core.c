@@ -40,6 +40,7 @@ typedef struct SimContainer {
 struct SimFile {
     enum SimFileType type;
     int fd;
+    int refs;           /* fds sharing this open file (dup, fcntl) */
     union {
         SimContainer *container;
         struct {
@@ -473,6 +474,7 @@ static int track_file(int fd, enum SimFileType type, SimFile **out)
     f = calloc(1, sizeof(*f));
     f->type = type;
     f->fd = fd;
+    f->refs = 1;
     pthread_mutex_lock(&sim_lock);
     files[fd] = f;
     pthread_mutex_unlock(&sim_lock);
@@ -920,6 +922,29 @@ off_t sim_file_lseek(SimFile *f, off_t offset, int whence)
     return -EINVAL;
 }
 
+/*
+ * dup(), dup2(), dup3() and fcntl(F_DUPFD*) made @newfd a duplicate of
+ * @oldfd: the same open file, as the kernel shares one struct file, so
+ * that a duplicate follows the same rules (an importer's dup of a dma-buf
+ * is still that dma-buf) and the file is released with its last fd.
+ */
+void sim_file_dup(int oldfd, int newfd)
+{
+    SimFile *f;
+
+    if (newfd < 0 || newfd >= SIM_MAX_FD || newfd == oldfd) {
+        return;
+    }
+    sim_file_close(newfd);      /* dup2 onto a tracked fd closed it */
+    pthread_mutex_lock(&sim_lock);
+    f = sim_file(oldfd);
+    if (f) {
+        f->refs++;
+        files[newfd] = f;
+    }
+    pthread_mutex_unlock(&sim_lock);
+}
+
 void sim_file_close(int fd)
 {
     SimFile *f;
@@ -928,6 +953,10 @@ void sim_file_close(int fd)
     f = sim_file(fd);
     if (f) {
         files[fd] = NULL;
+        if (--f->refs > 0) {
+            pthread_mutex_unlock(&sim_lock);
+            return;
+        }
         if (f->type == SIM_FILE_DEVICE) {
             if (!--f->u.dev->open_count) {
                 if (f->u.dev->ops->close_device) {

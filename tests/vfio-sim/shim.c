@@ -43,6 +43,10 @@ REAL(pwrite, ssize_t, int, const void *, size_t, off_t)
 REAL(mmap, void *, void *, size_t, int, int, int, off_t)
 REAL(lseek, off_t, int, off_t, int)
 REAL(close, int, int)
+REAL(dup, int, int)
+REAL(dup2, int, int, int)
+REAL(dup3, int, int, int, int)
+REAL(fcntl, int, int, int, ...)
 
 /* Prefixes of the sysfs that the simulator serves from its own tree */
 static const char *const sys_prefixes[] = {
@@ -335,11 +339,23 @@ EXPORT ssize_t pwrite64(int fd, const void *buf, size_t count, off_t pos)
 /*
  * Is the caller a GPU driver?  llvmpipe maps an imported dma-buf from
  * libgallium (measured, Mesa 25.0); that mapping stands in for a GPU's DMA.
+ * With VFIO_SIM_GPU=none there is no GPU, as on the machines a real
+ * kernel's vGPU was measured on: llvmpipe's mapping is a CPU mapping like
+ * any other, and gets the exporter's errno.
  */
 static bool caller_is_gpu_driver(const void *ret_addr)
 {
+    static int no_gpu = -1;
     Dl_info info;
 
+    if (no_gpu < 0) {
+        const char *gpu = getenv("VFIO_SIM_GPU");
+
+        no_gpu = gpu && !strcmp(gpu, "none");
+    }
+    if (no_gpu) {
+        return false;
+    }
     if (!dladdr(ret_addr, &info) || !info.dli_fname) {
         return false;
     }
@@ -406,6 +422,71 @@ EXPORT int close(int fd)
     resolve_close();
     saved = real_close(fd);
     return saved;
+}
+
+/* a duplicate of a simulated file is the same file (sim_file_dup) */
+EXPORT int dup(int fd)
+{
+    int ret;
+
+    resolve_dup();
+    ret = real_dup(fd);
+    if (ret >= 0) {
+        sim_file_dup(fd, ret);
+    }
+    return ret;
+}
+
+EXPORT int dup2(int fd, int newfd)
+{
+    int ret;
+
+    resolve_dup2();
+    ret = real_dup2(fd, newfd);
+    if (ret >= 0) {
+        sim_file_dup(fd, ret);
+    }
+    return ret;
+}
+
+EXPORT int dup3(int fd, int newfd, int flags)
+{
+    int ret;
+
+    resolve_dup3();
+    ret = real_dup3(fd, newfd, flags);
+    if (ret >= 0) {
+        sim_file_dup(fd, ret);
+    }
+    return ret;
+}
+
+EXPORT int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    void *arg;
+    int ret;
+
+    va_start(ap, cmd);
+    arg = va_arg(ap, void *);
+    va_end(ap);
+    resolve_fcntl();
+    ret = real_fcntl(fd, cmd, arg);
+    if (ret >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {
+        sim_file_dup(fd, ret);
+    }
+    return ret;
+}
+
+EXPORT int fcntl64(int fd, int cmd, ...)
+{
+    va_list ap;
+    void *arg;
+
+    va_start(ap, cmd);
+    arg = va_arg(ap, void *);
+    va_end(ap);
+    return fcntl(fd, cmd, arg);
 }
 
 /*

@@ -147,6 +147,7 @@ int sim_file_mmap(SimFile *f, uint64_t offset, size_t len, int flags,
                   bool from_gpu_driver, int *backing_fd, off_t *backing_off);
 off_t sim_file_lseek(SimFile *f, off_t offset, int whence);
 void sim_file_close(int fd);
+void sim_file_dup(int oldfd, int newfd);
 
 /*
  * Export a dma-buf: a new fd that the core tracks as @buf describes.  The

@@ -212,6 +212,7 @@ static long query(int fd, int type, struct vfio_device_gfx_plane_info *p)
 
 static void test_mbochs(void)
 {
+    int dup_fd;
     struct vfio_device_info info = { .argsz = sizeof(info) };
     struct {
         struct vfio_region_info base;
@@ -280,6 +281,16 @@ static void test_mbochs(void)
        errno == EINVAL, "mbochs: CPU mmap of the dma-buf is EINVAL");
     ok(counter(MBOCHS, "dmabuf-cpu-mmap-refused") == 1,
        "mbochs: the refused mmap is counted");
+    dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    ok(dup_fd >= 0 && lseek(dup_fd, 0, SEEK_END) == 4096 * 768 &&
+       mmap(NULL, PAGE, PROT_READ, MAP_SHARED, dup_fd, 0) == MAP_FAILED &&
+       errno == EINVAL && counter(MBOCHS, "dmabuf-cpu-mmap-refused") == 2,
+       "dma-buf: a duplicate (F_DUPFD_CLOEXEC) is the same dma-buf");
+    close(dup_fd);
+    dup_fd = dup(fd);
+    ok(dup_fd >= 0 && lseek(dup_fd, 0, SEEK_END) == 4096 * 768,
+       "dma-buf: so is one made by dup()");
+    close(dup_fd);
     ok(call(fd, DMA_BUF_IOCTL_SYNC, &sync) == 0,
        "dma-buf: DMA_BUF_IOCTL_SYNC succeeds");
     ok(pread(fd, &v, 4, 0) < 0 && errno == EINVAL,
