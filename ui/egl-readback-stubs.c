@@ -16,6 +16,11 @@ void egl_readback_free(EglReadback *rb)
 {
 }
 
+bool egl_readback_software(EglReadback *rb)
+{
+    g_assert_not_reached();
+}
+
 bool egl_readback_raw(EglReadback *rb, int fd, uint32_t stride,
                       uint32_t rows, void *dst, Error **errp)
 {

@@ -22,6 +22,7 @@ struct EglReadback {
     EGLContext ctx;
     EGLenum api;
     bool modifiers;             /* EGL_EXT_image_dma_buf_import_modifiers */
+    bool software;              /* a CPU rasterizer, no GPU */
     GLint max_size;
 };
 
@@ -101,6 +102,7 @@ EglReadback *egl_readback_new(Error **errp)
 {
     static const EGLint attr[] = { EGL_CONTEXT_CLIENT_VERSION, 2, EGL_NONE };
     EglReadback *rb = g_new0(EglReadback, 1);
+    const char *renderer;
     EglCurrent cur;
 
     egl_current_save(&cur);
@@ -122,10 +124,18 @@ EglReadback *egl_readback_new(Error **errp)
         return NULL;
     }
     glGetIntegerv(GL_MAX_TEXTURE_SIZE, &rb->max_size);
-    trace_egl_readback_new((const char *)glGetString(GL_RENDERER),
-                           rb->max_size);
+    renderer = (const char *)glGetString(GL_RENDERER);
+    rb->software = renderer && (strstr(renderer, "llvmpipe") ||
+                                strstr(renderer, "softpipe") ||
+                                strstr(renderer, "swrast"));
+    trace_egl_readback_new(renderer ? renderer : "", rb->max_size);
     egl_current_restore(rb, &cur);
     return rb;
+}
+
+bool egl_readback_software(EglReadback *rb)
+{
+    return rb->software;
 }
 
 void egl_readback_free(EglReadback *rb)

@@ -187,6 +187,9 @@ static void vfio_display_dmabuf_cursor(VFIODisplay *dpy)
         vfio_display_readback_cursor(dpy, cursor);
         return;
     }
+    if (cursor && !vfio_display_readback_gl_ok(dpy, cursor)) {
+        return;                 /* as for the primary plane */
+    }
     moved = cursor && (!dpy->dmabuf.cursor ||
                        cursor->plane.x != dpy->dmabuf.cursor_x ||
                        cursor->plane.y != dpy->dmabuf.cursor_y);
@@ -259,6 +262,10 @@ static void vfio_display_dmabuf_update(void *opaque)
         }
         vfio_display_dmabuf_evict(dpy);
         return;
+    }
+    if (!vfio_display_readback_gl_ok(dpy, primary)) {
+        vfio_display_dmabuf_evict(dpy);
+        return;                 /* the GL display cannot show it: say so */
     }
     if (primary != dpy->dmabuf.primary) {
         trace_vfio_display_dmabuf_scanout(dpy->vdev->vbasedev.name,

@@ -26,48 +26,111 @@ static void dmabuf_sync(int fd, uint64_t flags)
     }
 }
 
-/* the bytes of @b into dpy->readback.raw; false after a fault */
-static bool vfio_display_readback_bytes(VFIODisplay *dpy, VFIODisplayBuf *b)
+/* a CPU mapping of @b, where the exporter allows one (tried once) */
+static void *vfio_display_readback_map(VFIODisplay *dpy, VFIODisplayBuf *b)
 {
-    int fd = qemu_dmabuf_get_fd(b->buf);
-    uint64_t size = b->plane.min_size;
-    Error *err = NULL;
-
-    if (dpy->readback.raw_size < size) {
-        g_free(dpy->readback.raw);
-        dpy->readback.raw = g_malloc(size);
-        dpy->readback.raw_size = size;
-    }
     if (!b->cpu_map_tried) {
         b->cpu_map_tried = true;
-        b->cpu_map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+        b->cpu_map = mmap(NULL, b->plane.min_size, PROT_READ, MAP_SHARED,
+                          qemu_dmabuf_get_fd(b->buf), 0);
         if (b->cpu_map == MAP_FAILED) {
             trace_vfio_display_readback_mmap(dpy->vdev->vbasedev.name,
                                              b->plane.id, errno);
             b->cpu_map = NULL;
         }
     }
-    if (b->cpu_map) {
-        dmabuf_sync(fd, DMA_BUF_SYNC_START);
-        memcpy(dpy->readback.raw, b->cpu_map, size);
-        dmabuf_sync(fd, DMA_BUF_SYNC_END);
-        return true;
-    }
+    return b->cpu_map;
+}
+
+static EglReadback *vfio_display_readback_egl(VFIODisplay *dpy, Error **errp)
+{
     if (!dpy->readback.egl) {
-        dpy->readback.egl = egl_readback_new(&err);
+        dpy->readback.egl = egl_readback_new(errp);
     }
-    if (!dpy->readback.egl ||
-        !egl_readback_raw(dpy->readback.egl, fd, b->plane.stride,
-                          size / b->plane.stride, dpy->readback.raw, &err)) {
+    return dpy->readback.egl;
+}
+
+/* why @b cannot be read: the message of its (one) fault */
+static void vfio_display_readback_fault(VFIODisplay *dpy, Error *err)
+{
+    if (dpy->readback.egl && egl_readback_software(dpy->readback.egl)) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_READBACK,
+                           "dma-buf planes cannot be shown without a GPU: "
+                           "the vendor driver refuses a CPU mapping of its "
+                           "dma-bufs, and the software renderer needs one "
+                           "(%s)", error_get_pretty(err));
+    } else {
         vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_READBACK,
                            "dma-buf planes cannot be shown on this display: "
                            "no CPU mapping (the exporter refuses one) and %s",
                            error_get_pretty(err));
+    }
+}
+
+/* the bytes of @b into dpy->readback.raw; false after a fault */
+static bool vfio_display_readback_bytes(VFIODisplay *dpy, VFIODisplayBuf *b)
+{
+    int fd = qemu_dmabuf_get_fd(b->buf);
+    uint64_t size = b->plane.min_size;
+    Error *err = NULL;
+    const void *map;
+
+    if (dpy->readback.raw_size < size) {
+        g_free(dpy->readback.raw);
+        dpy->readback.raw = g_malloc(size);
+        dpy->readback.raw_size = size;
+    }
+    map = vfio_display_readback_map(dpy, b);
+    if (map) {
+        dmabuf_sync(fd, DMA_BUF_SYNC_START);
+        memcpy(dpy->readback.raw, map, size);
+        dmabuf_sync(fd, DMA_BUF_SYNC_END);
+        return true;
+    }
+    if (b->gl_failed) {
+        /* not imported again: the GL driver would fail (and say so) again */
+        error_setg(&err, "it failed before");
+        vfio_display_readback_fault(dpy, err);
+        error_free(err);
+        return false;
+    }
+    if (!vfio_display_readback_egl(dpy, &err) ||
+        !egl_readback_raw(dpy->readback.egl, fd, b->plane.stride,
+                          size / b->plane.stride, dpy->readback.raw, &err)) {
+        b->gl_failed = dpy->readback.egl != NULL;
+        vfio_display_readback_fault(dpy, err);
         error_free(err);
         return false;
     }
     vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_READBACK);
     return true;
+}
+
+/*
+ * May a GL display be given @b?  A GPU imports any dma-buf; a software
+ * renderer (llvmpipe) maps it, and fails on one whose exporter refuses
+ * mmap, as real vendor dma-bufs do, or crashes when it draws it.  Where
+ * the CPU cannot map @b and our own renderer is software, @b is read
+ * back once through it: if that fails, no GL display on this machine can
+ * show @b either.  Decided once per buffer.
+ */
+bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b)
+{
+    Error *err = NULL;
+
+    if (!b->gl_checked) {
+        b->gl_checked = true;
+        if (vfio_display_readback_map(dpy, b) ||
+            !vfio_display_readback_egl(dpy, &err) ||
+            !egl_readback_software(dpy->readback.egl)) {
+            /* mappable, a GPU, or nothing to judge with: as before */
+            error_free(err);
+            b->gl_ok = true;
+        } else {
+            b->gl_ok = vfio_display_readback_bytes(dpy, b);
+        }
+    }
+    return b->gl_ok;
 }
 
 /* show primary buffer @b; false (last frame kept) after a fault */

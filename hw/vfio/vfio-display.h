@@ -71,6 +71,8 @@ typedef struct VFIODisplayBuf {
     uint64_t limit;                 /* the dma-buf's size (lseek) */
     void *cpu_map;                  /* if the exporter allows CPU mmap */
     bool cpu_map_tried;
+    bool gl_failed;                 /* our GL import could not read it */
+    bool gl_checked, gl_ok;         /* vfio_display_readback_gl_ok() */
     QTAILQ_ENTRY(VFIODisplayBuf) next;
 } VFIODisplayBuf;
 
@@ -179,6 +181,7 @@ extern const GraphicHwOps vfio_display_readback_ops;
 void vfio_display_dmabuf_reset(VFIODisplay *dpy);
 
 /* display-readback.c */
+bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b);
 bool vfio_display_readback_primary(VFIODisplay *dpy, VFIODisplayBuf *b);
 void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b);
 void vfio_display_readback_drop(VFIODisplayBuf *b);

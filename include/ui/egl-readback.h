@@ -22,6 +22,14 @@ EglReadback *egl_readback_new(Error **errp);
 void egl_readback_free(EglReadback *rb);
 
 /*
+ * Does @rb render on the CPU (Mesa's llvmpipe: no GPU)?  Such a renderer
+ * reads an imported dma-buf through a CPU mapping, so it cannot show one
+ * whose exporter refuses mmap (real vendor dma-bufs), and GL displays on
+ * the same machine cannot either.
+ */
+bool egl_readback_software(EglReadback *rb);
+
+/*
  * Copy the first @rows rows of @stride bytes of dma-buf @fd into @dst,
  * byte for byte, whatever the buffer's format and tiling (it is imported
  * as @stride / 4 texels of 4 bytes a row).  The caller keeps @fd.  The
