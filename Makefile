@@ -1,5 +1,5 @@
 # Entry points; each is a thin call into scripts/.
-.PHONY: all build demo check
+.PHONY: all build demo check check-kernel
 all: build
 build:
 	./scripts/build.sh
@@ -7,3 +7,5 @@ demo:
 	./scripts/demo.sh $(DEMO)
 check:
 	./scripts/check.sh
+check-kernel:
+	./scripts/check-kernel.sh

@@ -37,6 +37,11 @@ make -s -C "$top/tests/display" O="$out/display"
     mdpy-fb mdpy mbochs
 /usr/bin/python3 "$top/tests/guest/mkguest.py" "$out/guest-mdpy" \
     --ko "$out/samples/mdpy-fb.ko"
+# the real-kernel test's guest: vfio, mdev, 9p and the samples mbochs, mdpy
+/usr/bin/python3 "$top/tests/guest/mkguest.py" "$out/kernel-guest" \
+    --init "$top/tests/kernel/init" --module vfio_iommu_type1 \
+    --module mdev --module virtio_pci --module 9pnet_virtio --module 9p \
+    --ko "$out/samples/mbochs.ko" --ko "$out/samples/mdpy.ko"
 
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(qemu-system-x86_64 tests/qtest/vfio-display-test)

@@ -72,6 +72,10 @@ display_suites "" 300 "$out/qemu/qemu-system-x86_64"
 # the demo end to end with real clients, and libvirt's command line for it
 run_suite demo timeout 420 /usr/bin/python3 "$top/tests/guest/test-demo.py" \
     "$out"
+# the kernel's own mbochs and mdpy in a nested guest, against the simulator
+run_suite kernel timeout 1200 /usr/bin/python3 \
+    "$top/tests/kernel/test-kernel.py" "$out/qemu/qemu-system-x86_64" \
+    "$out/vfio-sim/libvfio-sim.so" "$out/kernel-guest"
 run_suite libvirt timeout 420 /usr/bin/python3 \
     "$top/tests/libvirt/test-libvirt.py" "$out/vfio-sim/libvfio-sim.so" \
     "$out/qemu/qemu-system-x86_64" "$out/guest"

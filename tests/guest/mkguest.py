@@ -8,9 +8,11 @@
 # `apt-get download` into a cache and unpacked with dpkg-deb.
 #
 # usage: mkguest.py OUTDIR [--cache DIR] [--module NAME]... [--ko FILE]...
+#                   [--init FILE]
 #   --module NAME   a module of the Debian kernel to load, with its
 #                   dependencies (default: bochs, the bochs-drm driver)
 #   --ko FILE       an out-of-tree module built for that kernel (mdpy-fb)
+#   --init FILE     the guest's /init (default: tests/guest/init)
 # Writes OUTDIR/vmlinuz, OUTDIR/initrd.gz and OUTDIR/manifest; does nothing
 # when the manifest says the same inputs built them.
 
@@ -150,14 +152,15 @@ def main():
     ap.add_argument("--cache", default="/var/cache/vfio-display/debs")
     ap.add_argument("--module", action="append")
     ap.add_argument("--ko", action="append", default=[])
+    ap.add_argument("--init", default=os.path.join(HERE, "init"))
     args = ap.parse_args()
     modules = args.module or ["bochs"]
     out = args.outdir
     os.makedirs(out, exist_ok=True)
 
     kpkg = kernel_package()
-    sources = [os.path.join(HERE, f) for f in ("mkguest.py", "init",
-                                               "fbdraw.c")] + args.ko
+    sources = [os.path.join(HERE, f) for f in ("mkguest.py", "fbdraw.c")] + \
+        [args.init] + args.ko
     stamp = digest(sources, [kpkg] + modules)
     manifest = os.path.join(out, "manifest")
     if os.path.exists(manifest) and stamp in open(manifest).read():
@@ -180,8 +183,7 @@ def main():
               "tmp"):
         cpio.dir(d)
     cpio.add("dev/console", 0o20600, rdev=(5, 1))
-    cpio.file("init", open(os.path.join(HERE, "init"), "rb").read(),
-              0o100755)
+    cpio.file("init", open(args.init, "rb").read(), 0o100755)
     cpio.file("bin/busybox",
               open(os.path.join(bbroot, "bin/busybox"), "rb").read(),
               0o100755)
