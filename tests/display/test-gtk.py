@@ -18,25 +18,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
-from simtap import Tap, control, find_frame, read_xwd, xy_frame  # noqa: E402
+from simtap import (Tap, control, find_frame, read_xwd,  # noqa: E402
+                    start_xvfb, xy_frame)
 from display import CONFIG, GVT, MDPY, Qemu, delta, present_xy  # noqa: E402
 
 SIMLIB, QEMU = sys.argv[1:3]
 tap = Tap()
 ok = tap.ok
-
-
-def start_xvfb():
-    """Xvfb on a display number it picks; (process, ":N")."""
-    r, w = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0",
-                             "1280x1024x24", "-nolisten", "tcp"],
-                            pass_fds=(w,), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    os.close(w)
-    with os.fdopen(r) as f:
-        num = f.readline().strip()
-    return proc, ":" + num
 
 
 def xwd(display, path):

@@ -26,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests", "vfio-sim"))
 from simtap import (Tap, find_frame, read_png, read_ppm,  # noqa: E402
-                    read_xwd, xy_frame, xy_wrong)
+                    read_xwd, start_xvfb, until, xy_frame, xy_wrong)
 
 BUILD = os.path.abspath(sys.argv[1])
 DEMO = os.path.join(TOP, "scripts", "demo.sh")
@@ -128,16 +128,6 @@ def spicy_screenshot(port, path):
         os.path.exists(path) else None
 
 
-def until(fn, timeout=30, step=0.5):
-    """@fn() until it is true or @timeout passes; its last value."""
-    end = time.time() + timeout
-    while True:
-        v = fn()
-        if v or time.time() > end:
-            return v
-        time.sleep(step)
-
-
 def check_boot(demo, what, driver, path):
     ready = demo.wait("demo: ready")
     ok(ready is not None, "%s: the guest boots to 'ready'" % what,
@@ -175,7 +165,7 @@ def test_vnc(tmp, mdpy):
         img = gvnccapture(disp, os.path.join(tmp, "vnc%d.png" % n[0]))
         return img if img and img[:2] == (W, H) and square(img) else None
 
-    first = until(capture)
+    first = until(capture, 30)
     a = first and square(first)
     ok(a is not None,
        "%s: gvnccapture shows the guest's square, 48x48 of 0xff8000 "
@@ -212,23 +202,11 @@ def test_spice(tmp):
         return img if img and img[:2] == (W, H) and not xy_wrong(img) \
             else None
 
-    img = until(capture)
+    img = until(capture, 30)
     ok(img is not None,
        "%s: spicy-screenshot shows the guest's xy pattern, 1024x768, "
        "pixel for pixel" % what)
     ok(demo.stop() == 0, "%s: stops cleanly" % what, demo.text())
-
-
-def start_xvfb():
-    r, w = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0",
-                             "1280x1024x24", "-nolisten", "tcp"],
-                            pass_fds=(w,), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    os.close(w)
-    with os.fdopen(r) as f:
-        num = f.readline().strip()
-    return proc, ":" + num
 
 
 def test_gtk(tmp):
@@ -248,7 +226,7 @@ def test_gtk(tmp):
                                timeout=30)
             return r.returncode == 0 and find_frame(read_xwd(path), want)
 
-        where = until(capture)
+        where = until(capture, 30)
         if not where and os.environ.get("KEEP"):
             shutil.copy(os.path.join(tmp, "gtk%d.xwd" % n[0]), KEEP)
         ok(where, "%s: xwd finds the guest's xy pattern, 1024x768, pixel "

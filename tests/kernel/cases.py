@@ -14,14 +14,15 @@
 # usage: cases.py kernel|sim QEMU SIMLIB|- [CASE...]
 
 import base64
-import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "vfio-sim"))
+from simtap import Qmp, connect_unix  # noqa: E402
 
 MODE, QEMU, SIMLIB = (sys.argv[1:4] + ["-"])[:3]
 CASES = sys.argv[4:]
@@ -66,17 +67,7 @@ class QTest:
     """The qtest protocol (docs/devel/testing/qtest.rst), as text lines."""
 
     def __init__(self, path, timeout=30):
-        end = time.time() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.time() > end:
-                    raise
-                time.sleep(0.05)
+        self.sock = connect_unix(path, timeout)
         self.file = self.sock.makefile("rw")
 
     def cmd(self, line):
@@ -108,35 +99,6 @@ class QTest:
             chunk = data[i:i + (1 << 20)]
             self.cmd("b64write 0x%x 0x%x %s" % (
                 addr + i, len(chunk), base64.b64encode(chunk).decode()))
-
-
-class Qmp:
-    def __init__(self, path, timeout=30):
-        end = time.time() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.time() > end:
-                    raise
-                time.sleep(0.05)
-        self.file = self.sock.makefile("rw")
-        json.loads(self.file.readline())
-        self.cmd("qmp_capabilities")
-
-    def cmd(self, name, **args):
-        self.file.write(json.dumps({"execute": name, "arguments": args}))
-        self.file.flush()
-        while True:
-            line = self.file.readline()
-            if not line:
-                raise EOFError("QMP: QEMU went away")
-            rsp = json.loads(line)
-            if "event" not in rsp:
-                return rsp
 
 
 class Vm:

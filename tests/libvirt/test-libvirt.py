@@ -34,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests", "vfio-sim"))
 from simtap import (Qmp, Tap, qemu_stop, read_png, read_ppm,  # noqa: E402
-                    sim_env, xy_wrong)
+                    sim_env, until, xy_wrong)
 
 DOMAIN_XML = os.path.join(TOP, "docs", "system", "devices",
                           "vfio-display-domain.xml")
@@ -178,15 +178,6 @@ def run_native(tmp, simlib, qemu, line, case):
     except (OSError, ValueError):
         qmp = None      # QEMU refused the command line: its stderr says why
     return proc, qmp
-
-
-def until(fn, timeout, step=1.0):
-    end = time.time() + timeout
-    while True:
-        v = fn()
-        if v or time.time() > end:
-            return v
-        time.sleep(step)
 
 
 def capture_vnc(tmp, display):

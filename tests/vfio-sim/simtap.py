@@ -31,28 +31,39 @@ class Tap:
         return 1 if self.failed else 0
 
 
+def connect_unix(path, timeout=10):
+    """A stream socket connected to @path, waiting for it to listen."""
+    deadline = time.time() + timeout
+    while True:
+        sock = socket.socket(socket.AF_UNIX)
+        try:
+            sock.connect(path)
+            return sock
+        except OSError:
+            sock.close()
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class Qmp:
     def __init__(self, path, timeout=10):
-        deadline = time.time() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
+        self.sock = connect_unix(path, timeout)
         self.file = self.sock.makefile("rw")
-        json.loads(self.file.readline())
+        self.readline()
         self.cmd("qmp_capabilities")
+
+    def readline(self):
+        line = self.file.readline()
+        if not line:
+            raise EOFError("QMP: QEMU went away")
+        return json.loads(line)
 
     def cmd(self, name, **args):
         self.file.write(json.dumps({"execute": name, "arguments": args}))
         self.file.flush()
         while True:
-            rsp = json.loads(self.file.readline())
+            rsp = self.readline()
             if "event" not in rsp:
                 return rsp
 
@@ -69,6 +80,29 @@ def qemu_stop(proc, qmp, timeout=30):
     except subprocess.TimeoutExpired:
         proc.kill()
         return proc.communicate()[1]
+
+
+def until(fn, timeout, step=0.5):
+    """@fn() until it is true or @timeout seconds pass; its last value."""
+    deadline = time.time() + timeout
+    while True:
+        v = fn()
+        if v or time.time() > deadline:
+            return v
+        time.sleep(step)
+
+
+def start_xvfb():
+    """Xvfb on a display number it picks: (process, ":N")."""
+    r, w = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0",
+                             "1280x1024x24", "-nolisten", "tcp"],
+                            pass_fds=(w,), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    os.close(w)
+    with os.fdopen(r) as f:
+        num = f.readline().strip()
+    return proc, ":" + num
 
 
 def sim_env(simlib, tmp):
