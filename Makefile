@@ -1,5 +1,5 @@
 # Entry points; each is a thin call into scripts/.
-.PHONY: all build demo check check-kernel
+.PHONY: all build demo check check-kernel bench
 all: build
 build:
 	./scripts/build.sh
@@ -9,3 +9,5 @@ check:
 	./scripts/check.sh
 check-kernel:
 	./scripts/check-kernel.sh
+bench:
+	./scripts/bench.sh $(BENCH)

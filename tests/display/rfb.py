@@ -30,6 +30,7 @@ class Rfb:
     is 32 bits a pixel)."""
 
     def __init__(self, port, timeout=10):
+        self.received = 0                   # bytes read from the server
         self.s = socket.create_connection(("127.0.0.1", port), timeout)
         self.s.settimeout(timeout)
         self.recv(12)
@@ -50,28 +51,35 @@ class Rfb:
                                    *encs))
 
     def recv(self, n):
-        data = b""
-        while len(data) < n:
-            chunk = self.s.recv(n - len(data))
-            if not chunk:
+        self.received += n
+        buf = bytearray(n)
+        view = memoryview(buf)
+        got = 0
+        while got < n:
+            k = self.s.recv_into(view[got:], n - got)
+            if not k:
                 raise OSError("the server closed the connection")
-            data += chunk
-        return data
+            got += k
+        return buf
 
-    def update(self, incremental=1):
-        """Ask for an update and read it: the cursor if it held one,
-        (w, h, hot_x, hot_y, rgba), else None."""
-        cursor = None
+    def request(self, incremental=1):
+        """FramebufferUpdateRequest for the whole screen."""
         self.s.sendall(struct.pack(">BBHHHH", 3, incremental, 0, 0,
                                    self.width, self.height))
+
+    def read_update(self):
+        """The next FramebufferUpdate: its rectangles, (x, y, w, h,
+        encoding, data), data the raw pixels or the cursor (w, h, rgba)."""
+        rects = []
         kind = self.recv(1)[0]
         if kind != 0:
             raise OSError("server message %d" % kind)
         self.recv(1)
         for _ in range(struct.unpack(">H", self.recv(2))[0]):
             x, y, w, h, enc = struct.unpack(">HHHHi", self.recv(12))
+            data = None
             if enc == ENC_RAW:
-                self.recv(w * h * 4)
+                data = self.recv(w * h * 4)
             elif enc in (ENC_DESKTOP_RESIZE, ENC_DESKTOP_RESIZE_EXT):
                 self.width, self.height = w, h
                 if enc == ENC_DESKTOP_RESIZE_EXT:
@@ -79,10 +87,20 @@ class Rfb:
                     self.recv(16 * screens)
             elif enc == ENC_ALPHA_CURSOR:
                 self.recv(4)                # the encoding of the pixels
-                cursor = (w, h, x, y, self.recv(w * h * 4))
+                data = self.recv(w * h * 4)
             else:
                 raise OSError("encoding %d not asked for" % enc)
-        return cursor
+            rects.append((x, y, w, h, enc, data))
+        return rects
+
+    def update(self, incremental=1):
+        """Ask for an update and read it: the cursor if it held one,
+        (w, h, hot_x, hot_y, rgba), else None."""
+        self.request(incremental)
+        for x, y, w, h, enc, data in self.read_update():
+            if enc == ENC_ALPHA_CURSOR:
+                return (w, h, x, y, bytes(data))
+        return None
 
     def cursor(self, timeout=10):
         """The next cursor the server sends: (w, h, hot_x, hot_y, rgba)."""

@@ -3,7 +3,7 @@
  * spice-probe: a small SPICE client (spice-client-glib) that reports what
  * a display sends, for the display tests.
  *
- *   spice-probe URI
+ *   spice-probe URI [X,Y]
  *
  * URI is spice://host?port=N or spice+unix:///path.  Events go to stdout,
  * one line each:
@@ -12,12 +12,16 @@
  *   cursor-set W H HOT_X HOT_Y         a cursor shape
  *   cursor-move X Y                    the pointer moved (hotspot position)
  *   cursor-hide
+ *   probe US PIXEL                     2D: the pixel at X,Y changed, at
+ *                                      CLOCK_MONOTONIC microseconds US
  *   error TEXT
  * Commands come from stdin, one line each; EOF quits:
  *   dump PATH         at the next gl-draw, write the scanout's pixels,
  *                     mapped from the fd, as a PPM; then "dumped PATH"
  *   cursor PATH       write the last cursor shape as raw RGBA; "cursored"
  *   draws             "draws N": gl-draw messages received so far
+ *   stats             "stats INVALIDATES BYTES": 2D updates received and
+ *                     bytes read on the display channel
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -30,6 +34,14 @@
 static GMainLoop *loop;
 static char *dump_path;
 static guint64 draws;
+static struct {
+    const guint8 *data;         /* the 2D primary surface */
+    int width, height, stride;
+    int x, y;                   /* the probe pixel; -1: none */
+    guint32 last;
+    guint64 invalidates;
+    SpiceChannel *channel;
+} primary = { .x = -1 };
 static struct {
     int width, height;
     guint8 *rgba;
@@ -121,6 +133,43 @@ static void scanout_changed(GObject *obj, GParamSpec *pspec, gpointer data)
            so->format, so->y0top);
 }
 
+static void primary_create(SpiceChannel *channel, gint format, gint width,
+                           gint height, gint stride, gint shmid,
+                           gpointer imgdata, gpointer data)
+{
+    primary.data = imgdata;
+    primary.width = width;
+    primary.height = height;
+    primary.stride = stride;
+}
+
+static void primary_destroy(SpiceChannel *channel, gpointer data)
+{
+    primary.data = NULL;
+}
+
+/* a 2D update: the probe pixel, when it changed, with the time */
+static void invalidate(SpiceChannel *channel, gint x, gint y, gint w,
+                       gint h, gpointer data)
+{
+    guint32 px;
+
+    primary.invalidates++;
+    if (!primary.data || primary.x < x || primary.x >= x + w ||
+        primary.y < y || primary.y >= y + h ||
+        primary.x >= primary.width || primary.y >= primary.height) {
+        return;
+    }
+    memcpy(&px, primary.data + (gsize)primary.y * primary.stride +
+           primary.x * 4, 4);
+    px &= 0xffffff;
+    if (px != primary.last) {
+        primary.last = px;
+        printf("probe %" G_GINT64_FORMAT " 0x%06x\n", g_get_monotonic_time(),
+               px);
+    }
+}
+
 static void cursor_set(SpiceCursorChannel *cursor, gint width, gint height,
                        gint hot_x, gint hot_y, gpointer rgba, gpointer data)
 {
@@ -160,6 +209,13 @@ static void channel_new(SpiceSession *session, SpiceChannel *channel,
         g_signal_connect(channel, "gl-draw", G_CALLBACK(gl_draw), NULL);
         g_signal_connect(channel, "notify::gl-scanout",
                          G_CALLBACK(scanout_changed), NULL);
+        g_signal_connect(channel, "display-primary-create",
+                         G_CALLBACK(primary_create), NULL);
+        g_signal_connect(channel, "display-primary-destroy",
+                         G_CALLBACK(primary_destroy), NULL);
+        g_signal_connect(channel, "display-invalidate",
+                         G_CALLBACK(invalidate), NULL);
+        primary.channel = channel;
     } else if (SPICE_IS_CURSOR_CHANNEL(channel)) {
         g_signal_connect(channel, "cursor-set", G_CALLBACK(cursor_set), NULL);
         g_signal_connect(channel, "cursor-move", G_CALLBACK(cursor_move),
@@ -204,6 +260,14 @@ static gboolean command(GIOChannel *in, GIOCondition cond, gpointer data)
         dump_path = g_strdup(line + 5);
     } else if (g_str_has_prefix(line, "cursor ")) {
         write_cursor(line + 7);
+    } else if (!strcmp(line, "stats")) {
+        gsize bytes = 0;
+
+        if (primary.channel) {
+            g_object_get(primary.channel, "total-read-bytes", &bytes, NULL);
+        }
+        printf("stats %" G_GUINT64_FORMAT " %" G_GSIZE_FORMAT "\n",
+               primary.invalidates, bytes);
     } else if (!strcmp(line, "draws")) {
         printf("draws %" G_GUINT64_FORMAT "\n", draws);
     } else {
@@ -217,8 +281,9 @@ int main(int argc, char **argv)
     SpiceSession *session;
     GIOChannel *in;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: spice-probe URI\n");
+    if ((argc != 2 && argc != 3) ||
+        (argc == 3 && sscanf(argv[2], "%d,%d", &primary.x, &primary.y) != 2)) {
+        fprintf(stderr, "usage: spice-probe URI [X,Y]\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
