@@ -202,9 +202,12 @@ class Run:
 
 
 def present(tmp, uuid, workload, size, n):
-    """Frame @n of @workload; its presentation time."""
+    """Frame @n of @workload; its presentation time: when its drawing
+    starts (a big frame's first rows can reach the client before the
+    control command that draws it returns)."""
     w, h = size
     c = color(n)
+    t = time.monotonic()
     if workload == "full":
         control(tmp, "rect %s x=0 y=0 w=%d h=%d pattern=0xff%06x" %
                 (uuid, w, h, c))
@@ -216,7 +219,7 @@ def present(tmp, uuid, workload, size, n):
                 (uuid, x, y, side, side, c))
         control(tmp, "rect %s x=0 y=0 w=%d h=%d pattern=0xff%06x" %
                 (uuid, MARKER, MARKER, c))
-    return time.monotonic()
+    return t
 
 
 def measure(tmp, qemu, ours, simlib, probe, model, size, client, workload,
