@@ -10,11 +10,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${VFIO_DISPLAY_BUILD:-$top/build}
 
-"$top/scripts/build.sh" > "$out/bench-build.log" 2>&1 || {
-    tail -30 "$out/bench-build.log"
-    echo "bench: build FAILED (log: $out/bench-build.log)"
-    exit 1
-}
+"$top/scripts/build-logged.sh" "$out/bench-build.log"
 exec /usr/bin/python3 "$top/tests/bench/bench.py" \
     "$out/qemu/qemu-system-x86_64" /usr/bin/qemu-system-x86_64 \
     "$out/vfio-sim/libvfio-sim.so" "$out/display/spice-probe" "$@"

@@ -7,8 +7,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${VFIO_DISPLAY_BUILD:-$top/build}
 
-"$top/scripts/build.sh" > "$out/check-kernel-build.log" 2>&1 || {
-    tail -30 "$out/check-kernel-build.log"
+"$top/scripts/build-logged.sh" "$out/check-kernel-build.log" || {
     echo "0 passed, 1 failed"
     exit 1
 }
