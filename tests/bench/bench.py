@@ -48,6 +48,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, os.path.join(HERE, "..", "display"))
 from simtap import Qmp, control, sim_env  # noqa: E402
 import rfb  # noqa: E402
+from spiceprobe import SpiceProbe  # noqa: E402
 
 MDPY = "bbbbbbbb-0000-4000-8000-00000000bd01"
 GVT = "bbbbbbbb-0000-4000-8000-00000000bd02"
@@ -108,17 +109,21 @@ class VncConsumer:
 
 
 class SpiceConsumer:
+    """spice-probe watching the marker's pixel of the 2D surface."""
+
     def __init__(self, probe, port):
-        self.proc = subprocess.Popen(
-            [probe, "spice://127.0.0.1?port=%d" % port, "1,1"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.probe = SpiceProbe(probe, "spice://127.0.0.1?port=%d" % port,
+                                "1,1")
         self.seen = []
         self.stats = []
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
     def run(self):
-        for line in self.proc.stdout:
+        while True:
+            line = self.probe.line(3600)
+            if line is None:
+                return
             m = re.match(r"probe (\d+) 0x([0-9a-f]+)", line)
             if m:
                 self.seen.append((int(m.group(1)) / 1e6,
@@ -130,17 +135,14 @@ class SpiceConsumer:
     def received(self):
         """Bytes read on the display channel, asked of the client."""
         n = len(self.stats)
-        self.proc.stdin.write("stats\n")
-        self.proc.stdin.flush()
+        self.probe.send("stats")
         end = time.monotonic() + 5
         while len(self.stats) == n and time.monotonic() < end:
             time.sleep(0.01)
         return self.stats[-1] if self.stats else 0
 
     def close(self):
-        self.proc.stdin.close()
-        self.proc.terminate()
-        self.proc.wait()
+        self.probe.close()
 
 
 class Run:

@@ -11,17 +11,19 @@ import time
 
 
 class SpiceProbe:
-    """spice-probe connected to @uri; events are read as lines."""
+    """spice-probe connected to @uri (and watching pixel @probe_xy, "X,Y",
+    of the 2D surface); events are read as lines."""
 
-    def __init__(self, probe, uri):
-        self.proc = subprocess.Popen([probe, uri], stdin=subprocess.PIPE,
+    def __init__(self, probe, uri, probe_xy=None):
+        args = [probe, uri] + ([probe_xy] if probe_xy else [])
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True,
                                      bufsize=1)
         self.seen = []
         self.pending = []
         self.buf = b""
 
-    def _line(self, timeout):
+    def line(self, timeout):
         """The next line, read from the pipe itself: a buffered reader
         would hold lines that select() then no longer sees."""
         end = time.time() + timeout
@@ -50,7 +52,7 @@ class SpiceProbe:
                     return line
             if time.time() >= end:
                 return None
-            line = self._line(end - time.time())
+            line = self.line(end - time.time())
             if line is None:
                 return None
             self.pending.append(line)
@@ -59,7 +61,7 @@ class SpiceProbe:
         """The events until none comes for @quiet seconds."""
         lines = []
         while True:
-            line = self._line(quiet)
+            line = self.line(quiet)
             if line is None:
                 self.pending.clear()
                 return lines
