@@ -22,7 +22,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "vfio-sim"))
-from simtap import Qmp, connect_unix  # noqa: E402
+from simtap import Qmp, connect_unix, read_ppm, xy_frame  # noqa: E402
 
 MODE, QEMU, SIMLIB = (sys.argv[1:4] + ["-"])[:3]
 CASES = sys.argv[4:]
@@ -173,9 +173,7 @@ class Vm:
                 self.proc.returncode, self.err()[-3000:])
         if "error" in rsp:
             return None, rsp["error"].get("desc", "")
-        data = open(path, "rb").read()
-        magic, w, h, _, pix = data.split(maxsplit=4)
-        return (int(w), int(h), pix), ""
+        return read_ppm(path), ""
 
     def fds(self):
         return len(os.listdir("/proc/%d/fd" % self.proc.pid))
@@ -197,10 +195,6 @@ def messages(err):
             for line in err.splitlines() if line.strip()]
 
 
-def xy(x, y):
-    return bytes((x & 0xff, y & 0xff, ((x >> 8) << 4 | (y >> 8)) & 0xff))
-
-
 def case_mdpy(tmp):
     case = "mdpy"
     vm = Vm(tmp, MDPY)
@@ -220,14 +214,15 @@ def case_mdpy(tmp):
         obs(case, "reset-gradient-rows-wrong", bad)
     # the xy pattern into the top 64 rows of BAR0 (XRGB8888, stride w*4)
     w, rows = 1024, 64
-    fb = b"".join(bytes((xy(x, y)[2], xy(x, y)[1], xy(x, y)[0], 0))
-                  for y in range(rows) for x in range(w))
-    vm.qt.write(BAR0, fb)
+    want = xy_frame(w, rows)
+    fb = bytearray(w * rows * 4)        # B G R x
+    for c in range(3):
+        fb[2 - c::4] = want[c::3]
+    vm.qt.write(BAR0, bytes(fb))
     img, err = vm.dump("xy")
     if img:
         iw, ih, pix = img
         got = pix[:rows * iw * 3]
-        want = b"".join(xy(x, y) for y in range(rows) for x in range(w))
         obs(case, "xy-rows-shown", int(got == want))
         y = rows
         obs(case, "below-kept-gradient",
