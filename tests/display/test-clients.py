@@ -14,7 +14,6 @@
 # usage: test-clients.py SIMLIB QEMU SPICE-PROBE
 
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
-from simtap import Tap, control, read_png, read_ppm, xy_rgb  # noqa: E402
+from simtap import (Tap, control, gvnccapture, read_ppm,  # noqa: E402
+                    spicy_screenshot, xy_rgb)
 from display import (CONFIG, GVT, MDPY, Qemu, delta,  # noqa: E402
                      present_xy, wrong)
 import rfb  # noqa: E402
@@ -31,23 +31,6 @@ from spiceprobe import SpiceProbe  # noqa: E402
 SIMLIB, QEMU, PROBE = sys.argv[1:4]
 tap = Tap()
 ok = tap.ok
-
-def gvnccapture(port, path):
-    r = subprocess.run(["gvnccapture", "127.0.0.1:%d" % (port - 5900),
-                        path], capture_output=True, text=True, timeout=60)
-    if r.returncode:
-        return None, r.stdout + r.stderr
-    return read_png(path), ""
-
-
-def spicy_screenshot(port, path):
-    r = subprocess.run(["spicy-screenshot", "-h", "127.0.0.1", "-p",
-                        str(port), "-o", path], capture_output=True,
-                       text=True, timeout=60)
-    if r.returncode or not os.path.exists(path):
-        return None, r.stdout + r.stderr
-    return read_ppm(path), ""
-
 
 def test_vnc_cursor(tmp):
     port = rfb.free_port()

@@ -25,8 +25,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests", "vfio-sim"))
-from simtap import (Tap, find_frame, read_png, read_ppm,  # noqa: E402
-                    read_xwd, start_xvfb, until, xy_frame, xy_wrong)
+from simtap import (Tap, find_frame, gvnccapture, read_xwd,  # noqa: E402
+                    spicy_screenshot, start_xvfb, until, xy_frame, xy_wrong)
 
 BUILD = os.path.abspath(sys.argv[1])
 DEMO = os.path.join(TOP, "scripts", "demo.sh")
@@ -114,20 +114,6 @@ def text_pixels(img, rows=48):
                if top[i:i + 3] == b"\xaa\xaa\xaa")
 
 
-def gvnccapture(display, path):
-    r = subprocess.run(["gvnccapture", "127.0.0.1:%d" % display, path],
-                       capture_output=True, text=True, timeout=60)
-    return read_png(path) if r.returncode == 0 else None
-
-
-def spicy_screenshot(port, path):
-    r = subprocess.run(["spicy-screenshot", "-h", "127.0.0.1", "-p",
-                        str(port), "-o", path], capture_output=True,
-                       text=True, timeout=60)
-    return read_ppm(path) if r.returncode == 0 and \
-        os.path.exists(path) else None
-
-
 def check_boot(demo, what, driver, path):
     ready = demo.wait("demo: ready")
     ok(ready is not None, "%s: the guest boots to 'ready'" % what,
@@ -162,7 +148,8 @@ def test_vnc(tmp, mdpy):
 
     def capture():
         n[0] += 1
-        img = gvnccapture(disp, os.path.join(tmp, "vnc%d.png" % n[0]))
+        img = gvnccapture(5900 + disp, os.path.join(tmp,
+                                                    "vnc%d.png" % n[0]))[0]
         return img if img and img[:2] == (W, H) and square(img) else None
 
     first = until(capture, 30)
@@ -198,7 +185,8 @@ def test_spice(tmp):
 
     def capture():
         n[0] += 1
-        img = spicy_screenshot(port, os.path.join(tmp, "spice%d.ppm" % n[0]))
+        img = spicy_screenshot(port, os.path.join(tmp,
+                                                  "spice%d.ppm" % n[0]))[0]
         return img if img and img[:2] == (W, H) and not xy_wrong(img) \
             else None
 

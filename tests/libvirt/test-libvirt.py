@@ -33,8 +33,8 @@ import xml.etree.ElementTree as ET
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests", "vfio-sim"))
-from simtap import (Qmp, Tap, qemu_stop, read_png, read_ppm,  # noqa: E402
-                    sim_env, until, xy_wrong)
+from simtap import (Qmp, Tap, gvnccapture, qemu_stop,  # noqa: E402
+                    sim_env, spicy_screenshot, until, xy_wrong)
 
 DOMAIN_XML = os.path.join(TOP, "docs", "system", "devices",
                           "vfio-display-domain.xml")
@@ -180,24 +180,6 @@ def run_native(tmp, simlib, qemu, line, case):
     return proc, qmp
 
 
-def capture_vnc(tmp, display):
-    path = os.path.join(tmp, "vnc.png")
-    r = subprocess.run(["gvnccapture", "127.0.0.1:%d" % display, path],
-                       capture_output=True, timeout=60)
-    return read_png(path) if r.returncode == 0 else None
-
-
-def capture_spice(tmp, port):
-    path = os.path.join(tmp, "spice.ppm")
-    if os.path.exists(path):
-        os.unlink(path)
-    r = subprocess.run(["spicy-screenshot", "-h", "127.0.0.1", "-p",
-                        str(port), "-o", path], capture_output=True,
-                       timeout=60)
-    return read_ppm(path) if r.returncode == 0 and \
-        os.path.exists(path) else None
-
-
 def xy_shown(img):
     return img is not None and img[:2] == (W, H) and xy_wrong(img) == 0
 
@@ -280,12 +262,15 @@ def run_cases(tmp, simlib, qemu, guest, lv):
        "libvirt sees QEMU 10.0", re.findall(r"<version>\d+</version>",
                                             caps))
 
+    vnc_png, spice_ppm = (os.path.join(tmp, f) for f in ("vnc.png",
+                                                         "spice.ppm"))
     test_runs(tmp, simlib, qemu, guest, "hostdev-mdev-display-vnc",
               "<graphics type='vnc' port='5944' autoport='no' "
-              "listen='127.0.0.1'/>", lambda: capture_vnc(tmp, 44))
+              "listen='127.0.0.1'/>", lambda: gvnccapture(5944, vnc_png)[0])
     test_runs(tmp, simlib, qemu, guest, "hostdev-mdev-display-spice",
               "<graphics type='spice' port='5945' autoport='no' "
-              "listen='127.0.0.1'/>", lambda: capture_spice(tmp, 5945))
+              "listen='127.0.0.1'/>",
+              lambda: spicy_screenshot(5945, spice_ppm)[0])
 
     # ramfb='on' picks vfio-pci-nohotplug; without it, plain vfio-pci
     rc, line, err = to_native(tmp, domain(qemu, guest, [

@@ -92,6 +92,28 @@ def until(fn, timeout, step=0.5):
         time.sleep(step)
 
 
+def gvnccapture(port, path):
+    """The screen of the VNC server on TCP @port as gvnccapture (gtk-vnc)
+    saves it to PNG @path: (image, ""), or (None, what it said)."""
+    r = subprocess.run(["gvnccapture", "127.0.0.1:%d" % (port - 5900),
+                        path], capture_output=True, text=True, timeout=60)
+    if r.returncode:
+        return None, r.stdout + r.stderr
+    return read_png(path), ""
+
+
+def spicy_screenshot(port, path):
+    """The same with spicy-screenshot (spice-gtk) on SPICE @port, PPM."""
+    if os.path.exists(path):
+        os.unlink(path)
+    r = subprocess.run(["spicy-screenshot", "-h", "127.0.0.1", "-p",
+                        str(port), "-o", path], capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode or not os.path.exists(path):
+        return None, r.stdout + r.stderr
+    return read_ppm(path), ""
+
+
 def start_xvfb():
     """Xvfb on a display number it picks: (process, ":N")."""
     r, w = os.pipe()
