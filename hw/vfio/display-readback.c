@@ -112,7 +112,7 @@ static bool vfio_display_readback_bytes(VFIODisplay *dpy, VFIODisplayBuf *b)
  * mmap, as real vendor dma-bufs do, or crashes when it draws it.  Where
  * the CPU cannot map @b and our own renderer is software, @b is read
  * back once through it: if that fails, no GL display on this machine can
- * show @b either.  Decided once per buffer.
+ * show @b either.  Decided once per buffer; for GL displays only.
  */
 bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b)
 {
@@ -128,6 +128,9 @@ bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b)
             b->gl_ok = true;
         } else {
             b->gl_ok = vfio_display_readback_bytes(dpy, b);
+            /* a GL display shows the frames: the bytes are not kept */
+            g_clear_pointer(&dpy->readback.raw, g_free);
+            dpy->readback.raw_size = 0;
         }
     }
     return b->gl_ok;
