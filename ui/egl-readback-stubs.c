@@ -27,6 +27,24 @@ bool egl_readback_raw(EglReadback *rb, int fd, uint32_t stride,
     g_assert_not_reached();
 }
 
+EglReadbackImage *egl_readback_image_new(EglReadback *rb, int fd,
+                                         uint32_t stride, uint32_t first,
+                                         uint32_t step, uint32_t count,
+                                         Error **errp)
+{
+    g_assert_not_reached();
+}
+
+bool egl_readback_image_read(EglReadback *rb, EglReadbackImage *im,
+                             void *dst, Error **errp)
+{
+    g_assert_not_reached();
+}
+
+void egl_readback_image_free(EglReadback *rb, EglReadbackImage *im)
+{
+}
+
 pixman_image_t *egl_readback_dmabuf(EglReadback *rb, QemuDmaBuf *dmabuf,
                                     Error **errp)
 {

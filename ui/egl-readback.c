@@ -24,6 +24,7 @@ struct EglReadback {
     bool modifiers;             /* EGL_EXT_image_dma_buf_import_modifiers */
     bool software;              /* a CPU rasterizer, no GPU */
     GLint max_size;
+    GLuint idle_tex, idle_fb;   /* egl_readback_forget() */
 };
 
 /* the caller's EGL state, put back after each read */
@@ -146,18 +147,21 @@ void egl_readback_free(EglReadback *rb)
     }
 }
 
-/* import @fd as one plane of @fourcc; @modifier only if EGL takes them */
+/*
+ * Import @fd from byte @offset on as one plane of @fourcc; @modifier only
+ * if EGL takes them.
+ */
 static EGLImageKHR egl_readback_import(EglReadback *rb, int fd,
                                        uint32_t fourcc, uint64_t modifier,
                                        uint32_t width, uint32_t rows,
-                                       uint32_t stride)
+                                       uint32_t offset, uint32_t stride)
 {
     EGLint attr[] = {
         EGL_WIDTH, width,
         EGL_HEIGHT, rows,
         EGL_LINUX_DRM_FOURCC_EXT, fourcc,
         EGL_DMA_BUF_PLANE0_FD_EXT, fd,
-        EGL_DMA_BUF_PLANE0_OFFSET_EXT, 0,
+        EGL_DMA_BUF_PLANE0_OFFSET_EXT, offset,
         EGL_DMA_BUF_PLANE0_PITCH_EXT, stride,
         EGL_DMA_BUF_PLANE0_MODIFIER_LO_EXT, modifier & 0xffffffff,
         EGL_DMA_BUF_PLANE0_MODIFIER_HI_EXT, modifier >> 32,
@@ -171,94 +175,242 @@ static EGLImageKHR egl_readback_import(EglReadback *rb, int fd,
                              NULL, attr);
 }
 
-/* with our context current: @width x @rows RGBA texels into @dst */
-static bool egl_readback_read(EGLImageKHR img, uint32_t width,
-                              uint32_t rows, void *dst, Error **errp)
-{
+/* a dma-buf imported and attached to a framebuffer, in our context */
+struct EglReadbackImage {
+    EGLImageKHR img;
     GLuint tex, fb;
-    GLenum status, err;
+    uint32_t width, rows;
+};
 
-    glGenTextures(1, &tex);
-    glBindTexture(GL_TEXTURE_2D, tex);
-    glEGLImageTargetTexture2DOES(GL_TEXTURE_2D, (GLeglImageOES)img);
-    glGenFramebuffers(1, &fb);
-    glBindFramebuffer(GL_FRAMEBUFFER, fb);
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0,
-                           GL_TEXTURE_2D, tex, 0);
-    status = glCheckFramebufferStatus(GL_FRAMEBUFFER);
-    if (status == GL_FRAMEBUFFER_COMPLETE) {
-        glPixelStorei(GL_PACK_ALIGNMENT, 4);
-        glReadPixels(0, 0, width, rows, GL_RGBA, GL_UNSIGNED_BYTE, dst);
-    }
-    err = glGetError();
-    glBindFramebuffer(GL_FRAMEBUFFER, 0);
-    glDeleteFramebuffers(1, &fb);
-    glDeleteTextures(1, &tex);
-    if (status != GL_FRAMEBUFFER_COMPLETE || err != GL_NO_ERROR) {
-        error_setg(errp, "GL read-back failed (framebuffer 0x%x, error 0x%x)",
-                   status, err);
+/* make our context current, the caller's saved in @cur */
+static bool egl_readback_use(EglReadback *rb, EglCurrent *cur, Error **errp)
+{
+    egl_current_save(cur);
+    eglBindAPI(rb->api);
+    if (!eglMakeCurrent(rb->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, rb->ctx)) {
+        error_setg(errp, "eglMakeCurrent failed (0x%x)", eglGetError());
+        egl_current_restore(rb, cur);
         return false;
     }
     return true;
 }
 
 /*
- * Import @fd as @fourcc/@modifier at @width x @rows and read @width x
- * @rows RGBA texels into @dst, in our context.
+ * With our context current: read one pixel of a framebuffer of our own.
+ * Mesa keeps the last framebuffer it read from in its state until it
+ * reads another, and with it the last imported dma-buf (an fd and a
+ * mapping) after we destroyed it: a vendor's buffer must not outlive
+ * our release of it (mbochs would hand out its file again).
  */
-static bool egl_readback_texels(EglReadback *rb, int fd, uint32_t fourcc,
-                                uint64_t modifier, uint32_t width,
-                                uint32_t rows, uint32_t stride, void *dst,
-                                Error **errp)
+static void egl_readback_forget(EglReadback *rb)
 {
-    EGLImageKHR img;
-    EglCurrent cur;
-    bool ret;
+    static const uint32_t black;
+    uint32_t px;
+
+    if (!rb->idle_fb) {
+        glGenTextures(1, &rb->idle_tex);
+        glBindTexture(GL_TEXTURE_2D, rb->idle_tex);
+        glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, 1, 1, 0, GL_RGBA,
+                     GL_UNSIGNED_BYTE, &black);
+        glBindTexture(GL_TEXTURE_2D, 0);
+        glGenFramebuffers(1, &rb->idle_fb);
+        glBindFramebuffer(GL_FRAMEBUFFER, rb->idle_fb);
+        glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0,
+                               GL_TEXTURE_2D, rb->idle_tex, 0);
+    }
+    glBindFramebuffer(GL_FRAMEBUFFER, rb->idle_fb);
+    glReadPixels(0, 0, 1, 1, GL_RGBA, GL_UNSIGNED_BYTE, &px);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    glGetError();
+}
+
+/* with our context current */
+static void egl_readback_image_destroy(EglReadback *rb, EglReadbackImage *im)
+{
+    glDeleteFramebuffers(1, &im->fb);
+    glDeleteTextures(1, &im->tex);
+    eglDestroyImageKHR(rb->dpy, im->img);
+    egl_readback_forget(rb);
+    g_free(im);
+}
+
+/*
+ * With our context current: import @fd from @offset on as
+ * @fourcc/@modifier at @width x @rows, rows @stride bytes apart, as the
+ * colour buffer of a framebuffer.
+ */
+static EglReadbackImage *egl_readback_image_import(EglReadback *rb, int fd,
+                                                   uint32_t fourcc,
+                                                   uint64_t modifier,
+                                                   uint32_t width,
+                                                   uint32_t rows,
+                                                   uint32_t offset,
+                                                   uint32_t stride,
+                                                   Error **errp)
+{
+    EglReadbackImage *im;
+    GLenum status;
 
     if (!width || width > rb->max_size || !rows || rows > rb->max_size) {
         error_setg(errp, "a %ux%u buffer cannot be read back (GL textures "
                    "up to %d)", width, rows, rb->max_size);
-        return false;
+        return NULL;
     }
     if (modifier != DRM_FORMAT_MOD_LINEAR && !rb->modifiers) {
         error_setg(errp, "EGL takes no modifiers, and the buffer is tiled "
                    "(0x%" PRIx64 ")", modifier);
-        return false;
+        return NULL;
     }
-    egl_current_save(&cur);
-    eglBindAPI(rb->api);
-    if (!eglMakeCurrent(rb->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, rb->ctx)) {
-        error_setg(errp, "eglMakeCurrent failed (0x%x)", eglGetError());
-        egl_current_restore(rb, &cur);
-        return false;
-    }
-    img = egl_readback_import(rb, fd, fourcc, modifier, width, rows, stride);
-    if (img == EGL_NO_IMAGE_KHR) {
+    im = g_new0(EglReadbackImage, 1);
+    im->width = width;
+    im->rows = rows;
+    im->img = egl_readback_import(rb, fd, fourcc, modifier, width, rows,
+                                  offset, stride);
+    if (im->img == EGL_NO_IMAGE_KHR) {
         error_setg(errp, "EGL cannot import the dma-buf (format 0x%x "
                    "modifier 0x%" PRIx64 ": 0x%x)", fourcc, modifier,
                    eglGetError());
-        ret = false;
-    } else {
-        ret = egl_readback_read(img, width, rows, dst, errp);
-        eglDestroyImageKHR(rb->dpy, img);
+        g_free(im);
+        return NULL;
+    }
+    glGenTextures(1, &im->tex);
+    glBindTexture(GL_TEXTURE_2D, im->tex);
+    glEGLImageTargetTexture2DOES(GL_TEXTURE_2D, (GLeglImageOES)im->img);
+    glGenFramebuffers(1, &im->fb);
+    glBindFramebuffer(GL_FRAMEBUFFER, im->fb);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0,
+                           GL_TEXTURE_2D, im->tex, 0);
+    status = glCheckFramebufferStatus(GL_FRAMEBUFFER);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    glBindTexture(GL_TEXTURE_2D, 0);
+    if (status != GL_FRAMEBUFFER_COMPLETE) {
+        error_setg(errp, "GL read-back failed (framebuffer 0x%x, error 0x%x)",
+                   status, glGetError());
+        egl_readback_image_destroy(rb, im);
+        return NULL;
+    }
+    return im;
+}
+
+/* with our context current: @im's RGBA texels into @dst */
+static bool egl_readback_image_pixels(EglReadbackImage *im, void *dst,
+                                      Error **errp)
+{
+    GLenum err;
+
+    glBindFramebuffer(GL_FRAMEBUFFER, im->fb);
+    glPixelStorei(GL_PACK_ALIGNMENT, 4);
+    glReadPixels(0, 0, im->width, im->rows, GL_RGBA, GL_UNSIGNED_BYTE, dst);
+    err = glGetError();
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    if (err != GL_NO_ERROR) {
+        error_setg(errp, "GL read-back failed (error 0x%x)", err);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Import @fd from @offset on as @fourcc/@modifier at @width x @rows, rows
+ * @stride bytes apart, and read @width x @rows RGBA texels into @dst, in
+ * our context.
+ */
+static bool egl_readback_texels(EglReadback *rb, int fd, uint32_t fourcc,
+                                uint64_t modifier, uint32_t width,
+                                uint32_t rows, uint32_t offset,
+                                uint32_t stride, void *dst, Error **errp)
+{
+    EglReadbackImage *im;
+    EglCurrent cur;
+    bool ret = false;
+
+    if (!egl_readback_use(rb, &cur, errp)) {
+        return false;
+    }
+    im = egl_readback_image_import(rb, fd, fourcc, modifier, width, rows,
+                                   offset, stride, errp);
+    if (im) {
+        ret = egl_readback_image_pixels(im, dst, errp);
+        egl_readback_image_destroy(rb, im);
     }
     trace_egl_readback_texels(fd, fourcc, modifier, width, rows, ret);
     egl_current_restore(rb, &cur);
     return ret;
 }
 
+EglReadbackImage *egl_readback_image_new(EglReadback *rb, int fd,
+                                         uint32_t stride, uint32_t first,
+                                         uint32_t step, uint32_t count,
+                                         Error **errp)
+{
+    uint64_t offset = (uint64_t)first * stride;
+    uint64_t pitch = (uint64_t)step * stride;
+    EglReadbackImage *im;
+    EglCurrent cur;
+
+    if (!stride || stride % 4 || !step) {
+        error_setg(errp, "a %u-byte stride cannot be read back as 32-bit "
+                   "texels", stride);
+        return NULL;
+    }
+    if (offset > INT32_MAX || pitch > INT32_MAX) {
+        error_setg(errp, "rows %u + %u * n of %u bytes are beyond EGL's "
+                   "reach", first, step, stride);
+        return NULL;
+    }
+    if (!egl_readback_use(rb, &cur, errp)) {
+        return NULL;
+    }
+    /*
+     * Raw bytes: 4-byte texels, linear, whatever the buffer holds; rows
+     * @step apart are one image whose pitch is @step rows.
+     */
+    im = egl_readback_image_import(rb, fd, DRM_FORMAT_ABGR8888,
+                                   DRM_FORMAT_MOD_LINEAR, stride / 4, count,
+                                   offset, pitch, errp);
+    trace_egl_readback_image_new(fd, stride, first, step, count, !!im);
+    egl_current_restore(rb, &cur);
+    return im;
+}
+
+bool egl_readback_image_read(EglReadback *rb, EglReadbackImage *im,
+                             void *dst, Error **errp)
+{
+    EglCurrent cur;
+    bool ret;
+
+    if (!egl_readback_use(rb, &cur, errp)) {
+        return false;
+    }
+    ret = egl_readback_image_pixels(im, dst, errp);
+    egl_current_restore(rb, &cur);
+    return ret;
+}
+
+void egl_readback_image_free(EglReadback *rb, EglReadbackImage *im)
+{
+    EglCurrent cur;
+
+    if (!im || !egl_readback_use(rb, &cur, NULL)) {
+        return;
+    }
+    egl_readback_image_destroy(rb, im);
+    egl_current_restore(rb, &cur);
+}
+
 bool egl_readback_raw(EglReadback *rb, int fd, uint32_t stride,
                       uint32_t rows, void *dst, Error **errp)
 {
-    if (!stride || stride % 4) {
-        error_setg(errp, "a %u-byte stride cannot be read back as 32-bit "
-                   "texels", stride);
+    EglReadbackImage *im = egl_readback_image_new(rb, fd, stride, 0, 1, rows,
+                                                  errp);
+    bool ret;
+
+    if (!im) {
         return false;
     }
-    /* raw bytes: 4-byte texels, linear, whatever the buffer holds */
-    return egl_readback_texels(rb, fd, DRM_FORMAT_ABGR8888,
-                               DRM_FORMAT_MOD_LINEAR, stride / 4, rows,
-                               stride, dst, errp);
+    ret = egl_readback_image_read(rb, im, dst, errp);
+    egl_readback_image_free(rb, im);
+    return ret;
 }
 
 /* the pixman format of a linear buffer we read byte for byte */
@@ -284,7 +436,7 @@ static pixman_format_code_t egl_readback_pixman(uint32_t fourcc)
     }
 }
 
-static void egl_readback_image_free(pixman_image_t *image, void *data)
+static void egl_readback_pixman_free(pixman_image_t *image, void *data)
 {
     g_free(data);
 }
@@ -316,14 +468,14 @@ pixman_image_t *egl_readback_dmabuf(EglReadback *rb, QemuDmaBuf *dmabuf,
         /* tiled, or a format we do not decode: EGL converts to RGBA */
         bits = g_try_malloc((uint64_t)width * height * 4);
         if (!bits || !egl_readback_texels(rb, fd, fourcc, modifier, width,
-                                          height, stride, bits, errp)) {
+                                          height, 0, stride, bits, errp)) {
             g_free(bits);
             return NULL;
         }
         image = pixman_image_create_bits(PIXMAN_x8b8g8r8, width, height,
                                          bits, width * 4);
     }
-    pixman_image_set_destroy_function(image, egl_readback_image_free, bits);
+    pixman_image_set_destroy_function(image, egl_readback_pixman_free, bits);
     return image;
 }
 

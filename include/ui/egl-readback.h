@@ -39,6 +39,24 @@ bool egl_readback_raw(EglReadback *rb, int fd, uint32_t stride,
                       uint32_t rows, void *dst, Error **errp);
 
 /*
+ * A dma-buf imported for reading back again and again (a display that
+ * compares it every refresh): rows @first, @first + @step, @first + 2 *
+ * @step... (@count of them, the last within the buffer) of @stride bytes
+ * of dma-buf @fd, as raw 32-bit texels like egl_readback_raw().  The
+ * import holds its own reference to the buffer.  NULL with @errp set on
+ * failure.
+ */
+typedef struct EglReadbackImage EglReadbackImage;
+EglReadbackImage *egl_readback_image_new(EglReadback *rb, int fd,
+                                         uint32_t stride, uint32_t first,
+                                         uint32_t step, uint32_t count,
+                                         Error **errp);
+/* @im's rows as they are now, packed into @dst */
+bool egl_readback_image_read(EglReadback *rb, EglReadbackImage *im,
+                             void *dst, Error **errp);
+void egl_readback_image_free(EglReadback *rb, EglReadbackImage *im);
+
+/*
  * @dmabuf's picture as a new pixman image: a linear buffer in a format
  * pixman knows byte for byte in that format; any other (tiled) one as
  * EGL imports and converts it.  NULL with @errp set on failure.
