@@ -19,7 +19,7 @@ static void vfio_display_dmabuf_drop(VFIODisplay *dpy, VFIODisplayBuf *b)
     trace_vfio_display_dmabuf_drop(dpy->vdev->vbasedev.name, b->plane.id);
     QTAILQ_REMOVE(&dpy->dmabuf.bufs, b, next);
     dpy->dmabuf.count--;
-    vfio_display_readback_drop(b);
+    vfio_display_readback_drop(dpy, b);
     if (b->buf) {
         dpy_gl_release_dmabuf(dpy->con, b->buf);
         qemu_dmabuf_close(b->buf);

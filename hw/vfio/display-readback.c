@@ -17,6 +17,9 @@
 #include "vfio-display.h"
 #include "trace.h"
 
+static void vfio_display_readback_release(VFIODisplay *dpy,
+                                          VFIODisplayBuf *b);
+
 static void dmabuf_sync(int fd, uint64_t flags)
 {
     struct dma_buf_sync sync = { .flags = flags | DMA_BUF_SYNC_READ };
@@ -67,23 +70,47 @@ static void vfio_display_readback_fault(VFIODisplay *dpy, Error *err)
     }
 }
 
-/* the bytes of @b into dpy->readback.raw; false after a fault */
-static bool vfio_display_readback_bytes(VFIODisplay *dpy, VFIODisplayBuf *b)
+/* *@buf, of *@buf_size bytes, grown to hold @size (a frame's buffer) */
+static uint8_t *vfio_display_readback_buf(uint8_t **buf, size_t *buf_size,
+                                          size_t size)
+{
+    if (*buf_size < size) {
+        vfio_display_frame_free(*buf);
+        *buf = vfio_display_frame_alloc(size);
+        *buf_size = size;
+    }
+    return *buf;
+}
+
+/*
+ * @b, shown on plane @cursor (or the primary), now holds GL imports.
+ * Each import holds an fd and a mapping of its buffer, so only the
+ * buffer read last on each plane keeps them.
+ */
+static void vfio_display_readback_hold(VFIODisplay *dpy, VFIODisplayBuf *b,
+                                       bool cursor)
+{
+    VFIODisplayBuf *old = dpy->readback.gl_holder[cursor];
+
+    if (old && old != b) {
+        vfio_display_readback_release(dpy, old);
+    }
+    dpy->readback.gl_holder[cursor] = b;
+}
+
+/* the bytes of @b, shown on plane @cursor, into @dst; false after a fault */
+static bool vfio_display_readback_bytes(VFIODisplay *dpy, VFIODisplayBuf *b,
+                                        bool cursor, uint8_t *dst)
 {
     int fd = qemu_dmabuf_get_fd(b->buf);
     uint64_t size = b->plane.min_size;
     Error *err = NULL;
     const void *map;
 
-    if (dpy->readback.raw_size < size) {
-        g_free(dpy->readback.raw);
-        dpy->readback.raw = g_malloc(size);
-        dpy->readback.raw_size = size;
-    }
     map = vfio_display_readback_map(dpy, b);
     if (map) {
         dmabuf_sync(fd, DMA_BUF_SYNC_START);
-        memcpy(dpy->readback.raw, map, size);
+        memcpy(dst, map, size);
         dmabuf_sync(fd, DMA_BUF_SYNC_END);
         return true;
     }
@@ -94,9 +121,14 @@ static bool vfio_display_readback_bytes(VFIODisplay *dpy, VFIODisplayBuf *b)
         error_free(err);
         return false;
     }
-    if (!vfio_display_readback_egl(dpy, &err) ||
-        !egl_readback_raw(dpy->readback.egl, fd, b->plane.stride,
-                          size / b->plane.stride, dpy->readback.raw, &err)) {
+    if (vfio_display_readback_egl(dpy, &err) && !b->gl_all) {
+        b->gl_all = egl_readback_image_new(dpy->readback.egl, fd,
+                                           b->plane.stride, 0, 1,
+                                           size / b->plane.stride, &err);
+        vfio_display_readback_hold(dpy, b, cursor);
+    }
+    if (!b->gl_all ||
+        !egl_readback_image_read(dpy->readback.egl, b->gl_all, dst, &err)) {
         b->gl_failed = dpy->readback.egl != NULL;
         vfio_display_readback_fault(dpy, err);
         error_free(err);
@@ -127,13 +159,87 @@ bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b)
             error_free(err);
             b->gl_ok = true;
         } else {
-            b->gl_ok = vfio_display_readback_bytes(dpy, b);
-            /* a GL display shows the frames: the bytes are not kept */
-            g_clear_pointer(&dpy->readback.raw, g_free);
-            dpy->readback.raw_size = 0;
+            g_autofree uint8_t *bytes = g_malloc(b->plane.min_size);
+
+            /* a GL display shows the frames: nothing of this is kept */
+            b->gl_ok = vfio_display_readback_bytes(dpy, b, false, bytes);
+            vfio_display_readback_drop(dpy, b);
         }
     }
     return b->gl_ok;
+}
+
+/*
+ * The "rows" a sample of @p's bytes is made of: a linear buffer's own
+ * rows; a tiled buffer's 256-byte pieces, so that a sample takes one
+ * piece of every 4 KiB tile (X and Y tiles alike), not a band of tiles
+ * out of every tile row.
+ */
+static size_t vfio_display_readback_unit(const VFIODisplayPlane *p)
+{
+    return p->modifier == DRM_FORMAT_MOD_LINEAR ? p->stride : 256;
+}
+
+/*
+ * On a still screen, compare sampled rows of @b, still the buffer last
+ * read whole, with that read: true if this refresh has nothing more to
+ * do.  Any failure leaves it to a full read, which reports faults.
+ */
+static bool vfio_display_readback_still(VFIODisplay *dpy, VFIODisplayBuf *b)
+{
+    const VFIODisplayPlane *p = &b->plane;
+    size_t unit = vfio_display_readback_unit(p);
+    size_t pitch = unit * VFIO_DISPLAY_SAMPLE_STEP;
+    int fd = qemu_dmabuf_get_fd(b->buf);
+    const uint8_t *map, *last;
+    uint32_t first, count;
+    Error *err = NULL;
+    EglReadbackImage **im;
+    uint8_t *dst;
+    bool same;
+
+    if (!dpy->readback.raw_valid || dpy->readback.raw_plane.id != p->id ||
+        !vfio_display_plane_same(&dpy->readback.raw_plane, p) ||
+        !vfio_display_shadow_sample(dpy, &dpy->readback.shadow, p,
+                                    p->min_size / unit, &first, &count)) {
+        return false;
+    }
+    last = dpy->readback.raw + first * unit;
+    map = vfio_display_readback_map(dpy, b);
+    if (map) {
+        dmabuf_sync(fd, DMA_BUF_SYNC_START);
+        same = vfio_display_rows_same(map + first * unit, pitch, last, pitch,
+                                      unit, count);
+        dmabuf_sync(fd, DMA_BUF_SYNC_END);
+    } else {
+        if (b->gl_failed || !dpy->readback.egl ||
+            dpy->readback.sample_failed) {
+            return false;
+        }
+        /* imported once per buffer and row: the import is the costly part */
+        im = &b->gl_rows[first];
+        if (!*im) {
+            *im = egl_readback_image_new(dpy->readback.egl, fd, unit, first,
+                                         VFIO_DISPLAY_SAMPLE_STEP, count,
+                                         &err);
+            vfio_display_readback_hold(dpy, b, false);
+        }
+        dst = vfio_display_readback_buf(&dpy->readback.rows,
+                                        &dpy->readback.rows_size,
+                                        count * unit);
+        if (!*im || !egl_readback_image_read(dpy->readback.egl, *im, dst,
+                                             &err)) {
+            /* GL cannot read samples here: full reads from now on */
+            dpy->readback.sample_failed = true;
+            trace_vfio_display_readback_sample_failed(
+                dpy->vdev->vbasedev.name, error_get_pretty(err));
+            error_free(err);
+            return false;
+        }
+        same = vfio_display_rows_same(dst, unit, last, pitch, unit, count);
+    }
+    dpy->stats.bytes_read += (uint64_t)count * unit;
+    return same;
 }
 
 /* show primary buffer @b; false (last frame kept) after a fault */
@@ -142,18 +248,24 @@ bool vfio_display_readback_primary(VFIODisplay *dpy, VFIODisplayBuf *b)
     const VFIODisplayPlane *p = &b->plane;
     const uint8_t *frame;
 
-    if (!vfio_display_readback_bytes(dpy, b)) {
+    if (vfio_display_readback_still(dpy, b)) {
+        return true;
+    }
+    dpy->readback.raw_valid = false;
+    if (!vfio_display_readback_bytes(dpy, b, false,
+            vfio_display_readback_buf(&dpy->readback.raw,
+                                      &dpy->readback.raw_size,
+                                      p->min_size))) {
         return false;
     }
+    dpy->readback.raw_valid = true;
+    dpy->readback.raw_plane = *p;
     frame = dpy->readback.raw;
     dpy->stats.readbacks++;
     dpy->stats.bytes_read += p->min_size;
     if (p->modifier != DRM_FORMAT_MOD_LINEAR) {
-        if (dpy->readback.linear_size < p->min_size) {
-            g_free(dpy->readback.linear);
-            dpy->readback.linear = g_malloc(p->min_size);
-            dpy->readback.linear_size = p->min_size;
-        }
+        vfio_display_readback_buf(&dpy->readback.linear,
+                                  &dpy->readback.linear_size, p->min_size);
         vfio_display_detile(p, dpy->readback.raw, dpy->readback.linear);
         frame = dpy->readback.linear;
     }
@@ -184,6 +296,7 @@ void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b)
 {
     const VFIODisplayPlane *p = b ? &b->plane : NULL;
     g_autofree uint32_t *img = NULL;
+    uint8_t *raw;
     QEMUCursor *c;
     bool moved;
     size_t n;
@@ -195,13 +308,16 @@ void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b)
         }
         return;
     }
+    raw = vfio_display_readback_buf(&dpy->readback.cursor_raw,
+                                    &dpy->readback.cursor_raw_size,
+                                    p->min_size);
     if (p->modifier != DRM_FORMAT_MOD_LINEAR || p->bpp != 4 ||
-        !vfio_display_readback_bytes(dpy, b)) {
+        !vfio_display_readback_bytes(dpy, b, true, raw)) {
         return;
     }
     n = (size_t)p->width * p->height;
     img = g_new(uint32_t, n);
-    vfio_display_cursor_pixels(p, dpy->readback.raw, img);
+    vfio_display_cursor_pixels(p, raw, img);
     moved = !dpy->readback.cursor || p->x != dpy->readback.cursor_plane.x ||
             p->y != dpy->readback.cursor_plane.y;
     if (!dpy->readback.cursor ||
@@ -224,21 +340,49 @@ void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b)
     }
 }
 
-/* a buffer is dropped: its CPU mapping goes with it */
-void vfio_display_readback_drop(VFIODisplayBuf *b)
+/* a buffer is dropped: its CPU mapping and GL imports go with it */
+void vfio_display_readback_drop(VFIODisplay *dpy, VFIODisplayBuf *b)
 {
     if (b->cpu_map) {
         munmap(b->cpu_map, b->plane.min_size);
         b->cpu_map = NULL;
     }
+    vfio_display_readback_release(dpy, b);
+}
+
+/* @b's GL imports go */
+static void vfio_display_readback_release(VFIODisplay *dpy,
+                                          VFIODisplayBuf *b)
+{
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(dpy->readback.gl_holder); i++) {
+        if (dpy->readback.gl_holder[i] == b) {
+            dpy->readback.gl_holder[i] = NULL;
+        }
+    }
+    if (dpy->readback.egl) {
+        egl_readback_image_free(dpy->readback.egl, b->gl_all);
+        for (i = 0; i < ARRAY_SIZE(b->gl_rows); i++) {
+            egl_readback_image_free(dpy->readback.egl, b->gl_rows[i]);
+        }
+    }
+    b->gl_all = NULL;
+    memset(b->gl_rows, 0, sizeof(b->gl_rows));
 }
 
 void vfio_display_readback_reset(VFIODisplay *dpy)
 {
     vfio_display_shadow_reset(dpy, &dpy->readback.shadow);
-    g_clear_pointer(&dpy->readback.raw, g_free);
+    g_clear_pointer(&dpy->readback.raw, vfio_display_frame_free);
     dpy->readback.raw_size = 0;
-    g_clear_pointer(&dpy->readback.linear, g_free);
+    dpy->readback.raw_valid = false;
+    dpy->readback.sample_failed = false;
+    g_clear_pointer(&dpy->readback.rows, vfio_display_frame_free);
+    dpy->readback.rows_size = 0;
+    g_clear_pointer(&dpy->readback.cursor_raw, vfio_display_frame_free);
+    dpy->readback.cursor_raw_size = 0;
+    g_clear_pointer(&dpy->readback.linear, vfio_display_frame_free);
     dpy->readback.linear_size = 0;
     g_clear_pointer(&dpy->readback.cursor, g_free);
 }

@@ -82,6 +82,29 @@ static bool vfio_display_region_read(VFIODisplay *dpy,
     return true;
 }
 
+/*
+ * On a still screen, compare sampled rows of the mapped plane with the
+ * shadow: true if this refresh has nothing more to do.
+ */
+static bool vfio_display_region_still(VFIODisplay *dpy,
+                                      const VFIODisplayPlane *plane)
+{
+    VFIODisplayShadow *s = &dpy->region.shadow;
+    const uint8_t *src = dpy->region.buffer.mmaps[0].mmap;
+    size_t pitch = (size_t)plane->stride * VFIO_DISPLAY_SAMPLE_STEP;
+    size_t len = (size_t)plane->width * plane->bpp;
+    uint32_t first, count;
+
+    if (!vfio_display_shadow_sample(dpy, s, plane, plane->height, &first,
+                                    &count)) {
+        return false;
+    }
+    dpy->stats.bytes_read += count * len;
+    return vfio_display_rows_same(src + (size_t)first * plane->stride, pitch,
+                                  s->pixels + (size_t)first * plane->stride,
+                                  pitch, len, count);
+}
+
 static void vfio_display_region_update(void *opaque)
 {
     VFIODisplay *dpy = opaque;
@@ -120,6 +143,9 @@ static void vfio_display_region_update(void *opaque)
         return;
     }
     vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_REGION);
+    if (dpy->region.mapped && vfio_display_region_still(dpy, &plane)) {
+        return;
+    }
     if (!dpy->region.mapped && !vfio_display_region_read(dpy, &plane)) {
         return;
     }

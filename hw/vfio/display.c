@@ -194,6 +194,7 @@ static const struct {
     COUNTER("imports", imports),
     COUNTER("drops", drops),
     COUNTER("readbacks", readbacks),
+    COUNTER("samples", samples),
     COUNTER("bytes-read", bytes_read),
     COUNTER("bytes-copied", bytes_copied),
     COUNTER("updates", updates),
@@ -246,7 +247,8 @@ static bool vfio_display_init(VFIOPCIDevice *vdev, const GraphicHwOps *ops,
     object_property_set_description(OBJECT(vdev), "display-stats",
                                     "what the vfio display did: refreshes, "
                                     "dma-bufs imported and dropped, "
-                                    "read-backs, bytes read and copied, "
+                                    "read-backs, refreshes that compared "
+                                    "sampled rows, bytes read and copied, "
                                     "rectangles updated, damaged pixels, "
                                     "vendor faults");
     dpy->con = graphic_console_init(DEVICE(vdev), 0, ops, dpy);

@@ -8,6 +8,7 @@
 
 #include <linux/vfio.h>
 #include "qemu/queue.h"
+#include "qemu/units.h"
 #include "ui/console.h"
 #include "ui/qemu-pixman.h"
 #include "hw/display/ramfb.h"
@@ -26,6 +27,15 @@
 #define VFIO_DISPLAY_QUERY_PATIENCE 2
 /* dma-buf ids kept imported (each holds one fd) */
 #define VFIO_DISPLAY_DMABUF_CACHE  16
+/*
+ * Sampling a still screen (display-damage.c): once a frame has not
+ * changed for STILL_MS, a refresh that follows the last within GAP_MS
+ * compares one row in SAMPLE_STEP, and every row at least every FULL_MS.
+ */
+#define VFIO_DISPLAY_SAMPLE_STEP   16
+#define VFIO_DISPLAY_STILL_MS      500
+#define VFIO_DISPLAY_GAP_MS        100
+#define VFIO_DISPLAY_FULL_MS       2000
 
 /*
  * A plane the vendor driver reported, checked once where it enters
@@ -72,6 +82,8 @@ typedef struct VFIODisplayBuf {
     void *cpu_map;                  /* if the exporter allows CPU mmap */
     bool cpu_map_tried;
     bool gl_failed;                 /* our GL import could not read it */
+    EglReadbackImage *gl_all;       /* imported for read-back: all rows */
+    EglReadbackImage *gl_rows[VFIO_DISPLAY_SAMPLE_STEP];   /* samples */
     bool gl_checked, gl_ok;         /* vfio_display_readback_gl_ok() */
     QTAILQ_ENTRY(VFIODisplayBuf) next;
 } VFIODisplayBuf;
@@ -82,6 +94,7 @@ typedef struct VFIODisplayCounters {
     uint64_t imports;               /* dma-bufs fetched and wrapped */
     uint64_t drops;                 /* dma-bufs released */
     uint64_t readbacks;             /* frames read from a dma-buf */
+    uint64_t samples;               /* refreshes that compared sampled rows */
     uint64_t bytes_read;            /* by those read-backs and preads */
     uint64_t bytes_copied;          /* into the shadow (damage) */
     uint64_t updates;               /* rectangles reported */
@@ -98,6 +111,11 @@ typedef struct VFIODisplayShadow {
     VFIODisplayPlane plane;
     uint8_t *pixels;
     DisplaySurface *surface;
+    int64_t changed_ms;             /* last refresh that found damage */
+    int64_t full_ms;                /* all rows compared since then */
+    int64_t rotation_ms;            /* the samples' rotation began */
+    int64_t refresh_ms;             /* the last refresh that asked */
+    uint32_t phase;                 /* first row the next sample compares */
 } VFIODisplayShadow;
 
 /* typedef'd as VFIODisplay in hw/vfio/vfio-common.h */
@@ -132,6 +150,15 @@ struct VFIODisplay {
         EglReadback *egl;
         uint8_t *raw;               /* the buffer's bytes, tiled or not */
         size_t raw_size;
+        bool raw_valid;             /* raw is the last frame of raw_plane */
+        VFIODisplayPlane raw_plane;
+        uint8_t *rows;              /* the rows a sample reads */
+        bool sample_failed;         /* GL could not read samples */
+        /* the buffers holding GL imports: [0] primary, [1] cursor */
+        VFIODisplayBuf *gl_holder[2];
+        size_t rows_size;
+        uint8_t *cursor_raw;        /* the cursor buffer's bytes */
+        size_t cursor_raw_size;
         uint8_t *linear;            /* detiled, when they are tiled */
         size_t linear_size;
         VFIODisplayShadow shadow;
@@ -171,6 +198,15 @@ int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
 void vfio_display_surface_release(VFIODisplay *dpy, DisplaySurface *surface);
 
 /* display-damage.c */
+#define VFIO_DISPLAY_HUGE_PAGE     (2 * MiB)
+void *vfio_display_frame_alloc(size_t size);
+void vfio_display_frame_free(void *buf);
+bool vfio_display_shadow_sample(VFIODisplay *dpy, VFIODisplayShadow *s,
+                                const VFIODisplayPlane *p, uint32_t rows,
+                                uint32_t *first, uint32_t *count);
+bool vfio_display_rows_same(const uint8_t *a, size_t a_pitch,
+                            const uint8_t *b, size_t b_pitch, size_t len,
+                            uint32_t count);
 void vfio_display_shadow_show(VFIODisplay *dpy, VFIODisplayShadow *s,
                               const VFIODisplayPlane *p, const uint8_t *src);
 void vfio_display_shadow_reset(VFIODisplay *dpy, VFIODisplayShadow *s);
@@ -184,7 +220,7 @@ void vfio_display_dmabuf_reset(VFIODisplay *dpy);
 bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b);
 bool vfio_display_readback_primary(VFIODisplay *dpy, VFIODisplayBuf *b);
 void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b);
-void vfio_display_readback_drop(VFIODisplayBuf *b);
+void vfio_display_readback_drop(VFIODisplay *dpy, VFIODisplayBuf *b);
 void vfio_display_readback_reset(VFIODisplay *dpy);
 void vfio_display_detile(const VFIODisplayPlane *plane, const uint8_t *src,
                          uint8_t *dst);
