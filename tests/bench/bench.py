@@ -344,7 +344,15 @@ def main():
                     help="runs of each binary per workload (medians shown)")
     ap.add_argument("--quick", action="store_true",
                     help="1080p and 30 fps only")
+    ap.add_argument("--workloads", default="static,small,full",
+                    help="which of static, small, full")
+    ap.add_argument("--clients", default="vnc,spice",
+                    help="which of vnc, spice")
+    ap.add_argument("--paths", default="region,dmabuf",
+                    help="which of region (ours and stock), dmabuf (ours)")
     a = ap.parse_args()
+    workloads = a.workloads.split(",")
+    paths = a.paths.split(",")
     sizes = [(1920, 1080)] if a.quick else [(1024, 768), (1920, 1080)]
     rates = [30] if a.quick else [30, 60]
     print("# vfio display benchmark: ours %s, stock %s" % (a.ours, a.stock))
@@ -352,9 +360,9 @@ def main():
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         n = 0
-        for client in ("vnc", "spice"):
-            for size in sizes:
-                for workload in ("static", "small", "full"):
+        for client in a.clients.split(","):
+            for size in (sizes if "region" in paths else []):
+                for workload in workloads:
                     for fps in (rates if workload != "static" else [0]):
                         # alternate which binary goes first
                         order = ["ours", "stock"] if n % 2 == 0 else \
@@ -388,9 +396,11 @@ def main():
                                         res["ours"], res["stock"]))
             displays = ["none"] + (["egl-headless"] if client == "vnc"
                                    else [])
+            if "dmabuf" not in paths:
+                continue
             for size in sizes + ([(3840, 2160)] if not a.quick else []):
                 for display in displays:
-                    for workload in ("static", "small", "full"):
+                    for workload in workloads:
                         fps = 0 if workload == "static" else 30
                         res = measure(tmp, a.ours, True, a.simlib, a.probe,
                                       "gvt", size, client, workload, fps,
@@ -445,4 +455,5 @@ def targets(results):
                    "holds" if o["lat_p95"] <= limit else "does NOT hold"))
 
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())
