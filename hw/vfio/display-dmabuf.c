@@ -280,8 +280,11 @@ static void vfio_display_dmabuf_update(void *opaque)
     dpy->guest_scanout = true;
     vfio_display_dmabuf_cursor(dpy);
     /* the ABI has no change signal: the whole plane may have changed */
-    dpy_gl_update(dpy->con, 0, 0, primary->plane.width,
-                  primary->plane.height);
+    if (!vfio_display_readback_gl_still(dpy, primary)) {
+        dpy_gl_update(dpy->con, 0, 0, primary->plane.width,
+                      primary->plane.height);
+        dpy->stats.gl_updates++;
+    }
     vfio_display_dmabuf_evict(dpy);
 }
 
@@ -321,6 +324,7 @@ void vfio_display_dmabuf_reset(VFIODisplay *dpy)
             dpy_gl_cursor_dmabuf(dpy->con, NULL, false, 0, 0);
         }
     }
+    vfio_display_readback_gl_reset(dpy);
     dpy->dmabuf.primary = NULL;
     dpy->dmabuf.cursor = NULL;
     while ((b = QTAILQ_FIRST(&dpy->dmabuf.bufs))) {

@@ -12,6 +12,7 @@
 
 #include "qapi/error.h"
 #include "qemu/error-report.h"
+#include "qemu/timer.h"
 #include "standard-headers/drm/drm_fourcc.h"
 #include "ui/dmabuf.h"
 #include "vfio-display.h"
@@ -85,17 +86,30 @@ static uint8_t *vfio_display_readback_buf(uint8_t **buf, size_t *buf_size,
 /*
  * @b, shown on plane @cursor (or the primary), now holds GL imports.
  * Each import holds an fd and a mapping of its buffer, so only the
- * buffer read last on each plane keeps them.
+ * buffers read last keep them: the cursor's, and the primary plane's last
+ * two (a guest that flips between two buffers does not import anew at
+ * every flip).
  */
 static void vfio_display_readback_hold(VFIODisplay *dpy, VFIODisplayBuf *b,
                                        bool cursor)
 {
-    VFIODisplayBuf *old = dpy->readback.gl_holder[cursor];
+    VFIODisplayBuf **h = dpy->readback.gl_holder;
 
-    if (old && old != b) {
-        vfio_display_readback_release(dpy, old);
+    if (cursor) {
+        if (h[2] && h[2] != b) {
+            vfio_display_readback_release(dpy, h[2]);
+        }
+        h[2] = b;
+        return;
     }
-    dpy->readback.gl_holder[cursor] = b;
+    if (h[0] == b) {
+        return;
+    }
+    if (h[1] != b && h[1]) {
+        vfio_display_readback_release(dpy, h[1]);
+    }
+    h[1] = h[0];
+    h[0] = b;
 }
 
 /* the bytes of @b, shown on plane @cursor, into @dst; false after a fault */
@@ -181,6 +195,48 @@ static size_t vfio_display_readback_unit(const VFIODisplayPlane *p)
 }
 
 /*
+ * Rows @first, @first + SAMPLE_STEP... (@count of them) of @unit bytes of
+ * @b, read through GL into dpy->readback.rows; NULL if GL cannot.
+ */
+static const uint8_t *vfio_display_readback_sample_gl(VFIODisplay *dpy,
+                                                      VFIODisplayBuf *b,
+                                                      size_t unit,
+                                                      uint32_t first,
+                                                      uint32_t count)
+{
+    EglReadbackImage **im = &b->gl_rows[first];
+    Error *err = NULL;
+    uint8_t *dst;
+
+    if (b->gl_failed || !dpy->readback.egl || dpy->readback.sample_failed) {
+        return NULL;
+    }
+    /*
+     * Imported once per buffer and row set, the import being the costly
+     * part: up to SAMPLE_STEP imports, each with an fd, for the buffers
+     * vfio_display_readback_hold() keeps.  (One import read a row at a
+     * time cost twice the CPU on llvmpipe, and a GPU a stall per row.)
+     */
+    if (!*im) {
+        *im = egl_readback_image_new(dpy->readback.egl,
+                                     qemu_dmabuf_get_fd(b->buf), unit, first,
+                                     VFIO_DISPLAY_SAMPLE_STEP, count, &err);
+        vfio_display_readback_hold(dpy, b, false);
+    }
+    dst = vfio_display_readback_buf(&dpy->readback.rows,
+                                    &dpy->readback.rows_size, count * unit);
+    if (!*im || !egl_readback_image_read(dpy->readback.egl, *im, dst, &err)) {
+        /* GL cannot read samples here: full reads from now on */
+        dpy->readback.sample_failed = true;
+        trace_vfio_display_readback_sample_failed(dpy->vdev->vbasedev.name,
+                                                  error_get_pretty(err));
+        error_free(err);
+        return NULL;
+    }
+    return dst;
+}
+
+/*
  * On a still screen, compare sampled rows of @b, still the buffer last
  * read whole, with that read: true if this refresh has nothing more to
  * do.  Any failure leaves it to a full read, which reports faults.
@@ -191,11 +247,8 @@ static bool vfio_display_readback_still(VFIODisplay *dpy, VFIODisplayBuf *b)
     size_t unit = vfio_display_readback_unit(p);
     size_t pitch = unit * VFIO_DISPLAY_SAMPLE_STEP;
     int fd = qemu_dmabuf_get_fd(b->buf);
-    const uint8_t *map, *last;
+    const uint8_t *map, *last, *dst;
     uint32_t first, count;
-    Error *err = NULL;
-    EglReadbackImage **im;
-    uint8_t *dst;
     bool same;
 
     if (!dpy->readback.raw_valid || dpy->readback.raw_plane.id != p->id ||
@@ -212,34 +265,75 @@ static bool vfio_display_readback_still(VFIODisplay *dpy, VFIODisplayBuf *b)
                                       unit, count);
         dmabuf_sync(fd, DMA_BUF_SYNC_END);
     } else {
-        if (b->gl_failed || !dpy->readback.egl ||
-            dpy->readback.sample_failed) {
-            return false;
-        }
-        /* imported once per buffer and row: the import is the costly part */
-        im = &b->gl_rows[first];
-        if (!*im) {
-            *im = egl_readback_image_new(dpy->readback.egl, fd, unit, first,
-                                         VFIO_DISPLAY_SAMPLE_STEP, count,
-                                         &err);
-            vfio_display_readback_hold(dpy, b, false);
-        }
-        dst = vfio_display_readback_buf(&dpy->readback.rows,
-                                        &dpy->readback.rows_size,
-                                        count * unit);
-        if (!*im || !egl_readback_image_read(dpy->readback.egl, *im, dst,
-                                             &err)) {
-            /* GL cannot read samples here: full reads from now on */
-            dpy->readback.sample_failed = true;
-            trace_vfio_display_readback_sample_failed(
-                dpy->vdev->vbasedev.name, error_get_pretty(err));
-            error_free(err);
+        dst = vfio_display_readback_sample_gl(dpy, b, unit, first, count);
+        if (!dst) {
             return false;
         }
         same = vfio_display_rows_same(dst, unit, last, pitch, unit, count);
     }
     dpy->stats.bytes_read += (uint64_t)count * unit;
     return same;
+}
+
+/*
+ * GL displays without a GPU (egl-headless, SPICE gl=on on llvmpipe)
+ * render, and egl-headless reads back, the whole frame for every update:
+ * two thirds of a core for a still 1080p screen if every refresh sends
+ * one.  Here every refresh reads the next row set of @b through our own
+ * import and compares it with what the same rows held a rotation ago.
+ * True: the frame is still (no sampled row has differed for STILL_MS), so
+ * this refresh sends no update.  A rotation of samples compares every row
+ * with its last read, so any change is sent within SAMPLE_STEP refreshes;
+ * one SAMPLE_STEP rows tall at the next.  Refreshes far apart, and a
+ * screendump, always send one.  With a GPU, updates cost little and every
+ * refresh sends one, as upstream.
+ */
+bool vfio_display_readback_gl_still(VFIODisplay *dpy, VFIODisplayBuf *b)
+{
+    const VFIODisplayPlane *p = &b->plane;
+    size_t unit = vfio_display_readback_unit(p);
+    size_t pitch = unit * VFIO_DISPLAY_SAMPLE_STEP;
+    int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+    int64_t gap = now - dpy->readback.gl.refresh_ms;
+    uint32_t rows = p->min_size / unit, first, count, i;
+    const uint8_t *dst;
+    uint8_t *ref;
+
+    if (!dpy->readback.egl || !egl_readback_software(dpy->readback.egl) ||
+        rows < VFIO_DISPLAY_SAMPLE_STEP) {
+        return false;
+    }
+    dpy->readback.gl.refresh_ms = now;
+    if (dpy->readback.gl.plane.id != p->id ||
+        !vfio_display_plane_same(&dpy->readback.gl.plane, p)) {
+        /* another buffer: what the rows held is not known yet */
+        dpy->readback.gl.plane = *p;
+        dpy->readback.gl.valid = 0;
+        dpy->readback.gl.changed_ms = now;
+    }
+    first = dpy->readback.gl.phase =
+        (dpy->readback.gl.phase + 1) % VFIO_DISPLAY_SAMPLE_STEP;
+    count = DIV_ROUND_UP(rows - first, VFIO_DISPLAY_SAMPLE_STEP);
+    dst = vfio_display_readback_sample_gl(dpy, b, unit, first, count);
+    if (!dst) {
+        return false;
+    }
+    dpy->stats.samples++;
+    dpy->stats.bytes_read += (uint64_t)count * unit;
+    ref = vfio_display_readback_buf(&dpy->readback.gl.ref,
+                                    &dpy->readback.gl.ref_size, p->min_size) +
+          first * unit;
+    if (!(dpy->readback.gl.valid & BIT(first)) ||
+        !vfio_display_rows_same(dst, unit, ref, pitch, unit, count)) {
+        for (i = 0; i < count; i++) {
+            memcpy(ref + i * pitch, dst + i * unit, unit);
+        }
+        dpy->readback.gl.valid |= BIT(first);
+        dpy->readback.gl.changed_ms = now;
+    }
+    return gap <= VFIO_DISPLAY_GAP_MS &&
+           now - dpy->readback.gl.changed_ms >= VFIO_DISPLAY_STILL_MS &&
+           !qemu_console_update_awaited(dpy->con);
 }
 
 /* show primary buffer @b; false (last frame kept) after a fault */
@@ -385,4 +479,11 @@ void vfio_display_readback_reset(VFIODisplay *dpy)
     g_clear_pointer(&dpy->readback.linear, vfio_display_frame_free);
     dpy->readback.linear_size = 0;
     g_clear_pointer(&dpy->readback.cursor, g_free);
+}
+
+/* GL displays: forget what the samples read (device reset, finalize) */
+void vfio_display_readback_gl_reset(VFIODisplay *dpy)
+{
+    vfio_display_frame_free(dpy->readback.gl.ref);
+    memset(&dpy->readback.gl, 0, sizeof(dpy->readback.gl));
 }

@@ -198,6 +198,7 @@ static const struct {
     COUNTER("bytes-read", bytes_read),
     COUNTER("bytes-copied", bytes_copied),
     COUNTER("updates", updates),
+    COUNTER("gl-updates", gl_updates),
     COUNTER("damage-pixels", damage_pixels),
     COUNTER("faults", faults),
 #undef COUNTER
@@ -249,7 +250,8 @@ static bool vfio_display_init(VFIOPCIDevice *vdev, const GraphicHwOps *ops,
                                     "dma-bufs imported and dropped, "
                                     "read-backs, refreshes that compared "
                                     "sampled rows, bytes read and copied, "
-                                    "rectangles updated, damaged pixels, "
+                                    "rectangles updated, GL updates, "
+                                    "damaged pixels, "
                                     "vendor faults");
     dpy->con = graphic_console_init(DEVICE(vdev), 0, ops, dpy);
     if (vdev->enable_ramfb) {

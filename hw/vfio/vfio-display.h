@@ -98,6 +98,7 @@ typedef struct VFIODisplayCounters {
     uint64_t bytes_read;            /* by those read-backs and preads */
     uint64_t bytes_copied;          /* into the shadow (damage) */
     uint64_t updates;               /* rectangles reported */
+    uint64_t gl_updates;            /* dma-buf updates sent to GL displays */
     uint64_t damage_pixels;         /* their area */
     uint64_t faults;                /* vendor faults, reported or not */
 } VFIODisplayCounters;
@@ -154,8 +155,17 @@ struct VFIODisplay {
         VFIODisplayPlane raw_plane;
         uint8_t *rows;              /* the rows a sample reads */
         bool sample_failed;         /* GL could not read samples */
-        /* the buffers holding GL imports: [0] primary, [1] cursor */
-        VFIODisplayBuf *gl_holder[2];
+        /* the buffers holding GL imports: the last two primaries, cursor */
+        VFIODisplayBuf *gl_holder[3];
+        /* GL displays without a GPU: the rows the samples last read */
+        struct {
+            uint8_t *ref;
+            size_t ref_size;
+            VFIODisplayPlane plane;     /* of the buffer the rows are of */
+            uint32_t valid;             /* the sample rows read, by phase */
+            uint32_t phase;
+            int64_t changed_ms, refresh_ms;
+        } gl;
         size_t rows_size;
         uint8_t *cursor_raw;        /* the cursor buffer's bytes */
         size_t cursor_raw_size;
@@ -218,6 +228,8 @@ void vfio_display_dmabuf_reset(VFIODisplay *dpy);
 
 /* display-readback.c */
 bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b);
+bool vfio_display_readback_gl_still(VFIODisplay *dpy, VFIODisplayBuf *b);
+void vfio_display_readback_gl_reset(VFIODisplay *dpy);
 bool vfio_display_readback_primary(VFIODisplay *dpy, VFIODisplayBuf *b);
 void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b);
 void vfio_display_readback_drop(VFIODisplay *dpy, VFIODisplayBuf *b);

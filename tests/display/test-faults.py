@@ -125,6 +125,7 @@ def test_flips(tmp, path, display, flips=200):
     q = Qemu(QEMU, SIMLIB, tmp, GVT, display=display)
     show(tmp, GVT, 640, 480)
     control(tmp, "flip %s pattern=xy" % GVT)
+    base = q.fds()
     q.dump()
     control(tmp, "flip " + GVT)
     q.dump()
@@ -140,9 +141,14 @@ def test_flips(tmp, path, display, flips=200):
     after = q.fds()
     st = q.stats()
     q.stop()
-    ok(good and after == before and st["imports"] == 2,
-       "%s: %d page flips between two buffers: 2 imports, fds %d -> %d"
-       % (path, flips, before, after), st)
+    # a GL display without a GPU: the two buffers' GL imports for the
+    # samples of a still screen, one per row set (display-readback.c)
+    imports = 2 * (1 + 16) if display != "none" else 0
+    ok(good and (after == before or after - base <= 2 + imports) and
+       st["imports"] == 2,
+       "%s: %d page flips between two buffers: 2 imports, fds %d -> %d "
+       "(%d before the first; at most %d GL imports)"
+       % (path, flips, before, after, base, imports), st)
 
 
 def test_modes(tmp):
