@@ -193,17 +193,11 @@ bool vfio_display_rows_same(const uint8_t *a, size_t a_pitch,
                             uint32_t count)
 {
     uint32_t i;
-    int64_t t0 = g_get_monotonic_time();
-    static int64_t tot, n;
 
     for (i = 0; i < count; i++) {
         if (memcmp(a + i * a_pitch, b + i * b_pitch, len)) {
             return false;
         }
-    }
-    tot += g_get_monotonic_time() - t0;
-    if (++n % 32 == 0) {
-        fprintf(stderr, "rows_same: %" PRId64 " us avg\n", tot / n);
     }
     return true;
 }
