@@ -208,11 +208,19 @@ def test_runs(tmp, simlib, qemu, guest, case, graphics, capture):
         proc.wait()
         return
     qmp.cmd("cont")
-    img = until(lambda: (lambda i: i if xy_shown(i) else None)(capture()),
-                timeout=150, step=2)
+    last = []
+
+    def shown():
+        i = capture()
+        last[:] = [i]
+        return i if xy_shown(i) else None
+    img = until(shown, timeout=150, step=2)
+    seen = last[0] if last else None
     ok(img is not None,
        "%s: the guest's bochs-drm output reaches the client pixel for "
-       "pixel (xy pattern, 1024x768)" % case)
+       "pixel (xy pattern, 1024x768)" % case,
+       "last capture: %s, %s pixels wrong" %
+       (seen[:2] if seen else None, xy_wrong(seen) if seen else None))
     stats = qmp.cmd("qom-get", path="/machine/peripheral/hostdev0",
                     property="display-stats").get("return", {})
     ok(stats.get("readbacks", 0) > 0,
