@@ -335,8 +335,8 @@ def fmt(v, unit=""):
 
 
 def ratio(stock, ours):
-    if stock is None or ours is None or ours == 0:
-        return "-"
+    if stock is None or ours is None or ours <= 0:
+        return "-"      # no ratio to a share measured as nothing
     return "%.1fx" % (stock / ours)
 
 
