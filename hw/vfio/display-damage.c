@@ -40,6 +40,7 @@ typedef struct DamageRect {
 
 typedef struct Damage {
     VFIODisplay *dpy;
+    bool quiet;                 /* measure only: the console is not told */
     DamageRect open[MAX_TILES];
     unsigned nopen;
     uint64_t pixels;
@@ -49,10 +50,13 @@ static void damage_report(Damage *d, const DamageRect *r)
 {
     VFIODisplay *dpy = d->dpy;
 
+    d->pixels += (uint64_t)(r->x1 - r->x0) * (r->y1 - r->y0);
+    if (d->quiet) {
+        return;
+    }
     trace_vfio_display_damage(dpy->vdev->vbasedev.name, r->x0, r->y0,
                               r->x1 - r->x0, r->y1 - r->y0);
     dpy_gfx_update(dpy->con, r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0);
-    d->pixels += (uint64_t)(r->x1 - r->x0) * (r->y1 - r->y0);
     dpy->stats.updates++;
 }
 
@@ -204,11 +208,14 @@ bool vfio_display_rows_same(const uint8_t *a, size_t a_pitch,
 
 /*
  * Bring @dst (the shadow shown by the console) up to @src (the device's
- * frame), both linear in @p's layout, and report what changed; true if
- * anything did.  @full: the shadow is new, copy and report all of it.
+ * frame), both linear in @p's layout, and report what changed (unless
+ * @quiet); the damaged pixels.  @full: the shadow is new, copy and report
+ * all of it.
  */
-static bool vfio_display_damage(VFIODisplay *dpy, const VFIODisplayPlane *p,
-                                const uint8_t *src, uint8_t *dst, bool full)
+static uint64_t vfio_display_damage(VFIODisplay *dpy,
+                                    const VFIODisplayPlane *p,
+                                    const uint8_t *src, uint8_t *dst,
+                                    bool full, bool quiet)
 {
     unsigned ntiles = DIV_ROUND_UP(p->width * p->bpp, TILE_BYTES), t, t0;
     uint32_t px_per_tile = TILE_BYTES / p->bpp, y, rows;
@@ -217,6 +224,7 @@ static bool vfio_display_damage(VFIODisplay *dpy, const VFIODisplayPlane *p,
     g_autofree Damage *d = g_new0(Damage, 1);
 
     d->dpy = dpy;
+    d->quiet = quiet;
     if (full) {
         for (y = 0; y < p->height; y++) {
             memcpy(dst + (uint64_t)y * p->stride,
@@ -245,8 +253,10 @@ static bool vfio_display_damage(VFIODisplay *dpy, const VFIODisplayPlane *p,
         damage_flush(d, 0);
     }
     dpy->stats.bytes_copied += copied;
-    dpy->stats.damage_pixels += d->pixels;
-    return d->pixels != 0;
+    if (!quiet) {
+        dpy->stats.damage_pixels += d->pixels;
+    }
+    return d->pixels;
 }
 
 /*
@@ -254,11 +264,13 @@ static bool vfio_display_damage(VFIODisplay *dpy, const VFIODisplayPlane *p,
  * layout changed or the console shows something else (ramfb, a
  * placeholder), then only the damage.
  */
-void vfio_display_shadow_show(VFIODisplay *dpy, VFIODisplayShadow *s,
-                              const VFIODisplayPlane *p, const uint8_t *src)
+uint64_t vfio_display_shadow_show(VFIODisplay *dpy, VFIODisplayShadow *s,
+                                  const VFIODisplayPlane *p,
+                                  const uint8_t *src)
 {
     int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
     uint8_t *old = s->pixels;
+    uint64_t pixels;
     bool full = false;
 
     if (!s->surface || qemu_console_surface(dpy->con) != s->surface ||
@@ -275,10 +287,64 @@ void vfio_display_shadow_show(VFIODisplay *dpy, VFIODisplayShadow *s,
         vfio_display_frame_free(old);
         full = true;
     }
-    if (vfio_display_damage(dpy, p, src, s->pixels, full)) {
+    pixels = vfio_display_damage(dpy, p, src, s->pixels, full, false);
+    if (pixels) {
         s->changed_ms = now;
     }
     s->full_ms = now;
+    return pixels;
+}
+
+/*
+ * For a console that shows something else for now (the device's own
+ * mapping, display-region.c): copy frame @src into @s's pixels.  False if
+ * @s has no pixels of @p's layout.
+ */
+bool vfio_display_shadow_snapshot(VFIODisplayShadow *s,
+                                  const VFIODisplayPlane *p,
+                                  const uint8_t *src)
+{
+    uint32_t y;
+
+    if (!s->pixels || !vfio_display_plane_same(&s->plane, p)) {
+        return false;
+    }
+    for (y = 0; y < p->height; y++) {
+        memcpy(s->pixels + (uint64_t)y * p->stride,
+               src + (uint64_t)y * p->stride, (size_t)p->width * p->bpp);
+    }
+    return true;
+}
+
+/*
+ * The same: bring @s's pixels up to frame @src and return the pixels that
+ * changed since the last snapshot, the console not told.
+ */
+uint64_t vfio_display_shadow_measure(VFIODisplay *dpy, VFIODisplayShadow *s,
+                                     const VFIODisplayPlane *p,
+                                     const uint8_t *src)
+{
+    return vfio_display_damage(dpy, p, src, s->pixels, false, true);
+}
+
+/*
+ * Show @s again, its pixels up to date (vfio_display_shadow_measure()):
+ * a surface on them replaces what the console shows, all of it reported.
+ */
+void vfio_display_shadow_resume(VFIODisplay *dpy, VFIODisplayShadow *s)
+{
+    const VFIODisplayPlane *p = &s->plane;
+    int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+
+    s->surface = qemu_create_displaysurface_from(p->width, p->height,
+                                                 p->pixman, p->stride,
+                                                 s->pixels);
+    dpy_gfx_replace_surface(dpy->con, s->surface);
+    /* GTK's GL widget uploads a new surface on an update only */
+    dpy_gfx_update_full(dpy->con);
+    dpy->stats.updates++;
+    dpy->stats.damage_pixels += (uint64_t)p->width * p->height;
+    s->changed_ms = s->full_ms = now;
 }
 
 /* the console forgets the shadow's surface before its pixels go */

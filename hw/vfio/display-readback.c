@@ -285,8 +285,10 @@ static bool vfio_display_readback_still(VFIODisplay *dpy, VFIODisplayBuf *b)
  * this refresh sends no update.  A rotation of samples compares every row
  * with its last read, so any change is sent within SAMPLE_STEP refreshes;
  * one SAMPLE_STEP rows tall at the next.  Refreshes far apart, and a
- * screendump, always send one.  With a GPU, updates cost little and every
- * refresh sends one, as upstream.
+ * screendump, always send one, and a still screen one every GL_STILL_MS:
+ * a SPICE gl=on client that connects is sent the scanout but draws only
+ * on an update.  With a GPU, updates cost little and every refresh sends
+ * one, as upstream.
  */
 bool vfio_display_readback_gl_still(VFIODisplay *dpy, VFIODisplayBuf *b)
 {
@@ -331,9 +333,14 @@ bool vfio_display_readback_gl_still(VFIODisplay *dpy, VFIODisplayBuf *b)
         dpy->readback.gl.valid |= BIT(first);
         dpy->readback.gl.changed_ms = now;
     }
-    return gap <= VFIO_DISPLAY_GAP_MS &&
-           now - dpy->readback.gl.changed_ms >= VFIO_DISPLAY_STILL_MS &&
-           !qemu_console_update_awaited(dpy->con);
+    if (gap > VFIO_DISPLAY_GAP_MS ||
+        now - dpy->readback.gl.changed_ms < VFIO_DISPLAY_STILL_MS ||
+        now - dpy->readback.gl.update_ms >= VFIO_DISPLAY_GL_STILL_MS ||
+        qemu_console_update_awaited(dpy->con)) {
+        dpy->readback.gl.update_ms = now;
+        return false;
+    }
+    return true;
 }
 
 /* show primary buffer @b; false (last frame kept) after a fault */

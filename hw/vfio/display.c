@@ -169,6 +169,9 @@ bool vfio_display_show_ramfb(VFIODisplay *dpy)
     if (qemu_console_surface(dpy->con) != dpy->region.shadow.surface) {
         dpy->region.shadow.surface = NULL;
     }
+    if (qemu_console_surface(dpy->con) != dpy->region.direct) {
+        dpy->region.direct = NULL;
+    }
     if (qemu_console_surface(dpy->con) != dpy->readback.shadow.surface) {
         dpy->readback.shadow.surface = NULL;
     }
@@ -199,6 +202,7 @@ static const struct {
     COUNTER("bytes-copied", bytes_copied),
     COUNTER("updates", updates),
     COUNTER("gl-updates", gl_updates),
+    COUNTER("direct", direct),
     COUNTER("damage-pixels", damage_pixels),
     COUNTER("faults", faults),
 #undef COUNTER
@@ -251,6 +255,7 @@ static bool vfio_display_init(VFIOPCIDevice *vdev, const GraphicHwOps *ops,
                                     "read-backs, refreshes that compared "
                                     "sampled rows, bytes read and copied, "
                                     "rectangles updated, GL updates, "
+                                    "refreshes showing a region directly, "
                                     "damaged pixels, "
                                     "vendor faults");
     dpy->con = graphic_console_init(DEVICE(vdev), 0, ops, dpy);

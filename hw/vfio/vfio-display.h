@@ -36,6 +36,15 @@
 #define VFIO_DISPLAY_STILL_MS      500
 #define VFIO_DISPLAY_GAP_MS        100
 #define VFIO_DISPLAY_FULL_MS       2000
+/* a GL display is sent an update of a still screen this often */
+#define VFIO_DISPLAY_GL_STILL_MS   1000
+/*
+ * The region shown directly (display-region.c): after DIRECT_ENTER
+ * refreshes in a row that damaged half the frame; measured again every
+ * DIRECT_CHECK refreshes.
+ */
+#define VFIO_DISPLAY_DIRECT_ENTER  3
+#define VFIO_DISPLAY_DIRECT_CHECK  8
 
 /*
  * A plane the vendor driver reported, checked once where it enters
@@ -99,6 +108,7 @@ typedef struct VFIODisplayCounters {
     uint64_t bytes_copied;          /* into the shadow (damage) */
     uint64_t updates;               /* rectangles reported */
     uint64_t gl_updates;            /* dma-buf updates sent to GL displays */
+    uint64_t direct;                /* refreshes showing a region directly */
     uint64_t damage_pixels;         /* their area */
     uint64_t faults;                /* vendor faults, reported or not */
 } VFIODisplayCounters;
@@ -142,6 +152,11 @@ struct VFIODisplay {
         void *copy;                 /* pread target when not mapped */
         VFIODisplayPlane plane;     /* of the region set up */
         VFIODisplayShadow shadow;
+        /* the console shows the mapping itself (display-region.c) */
+        DisplaySurface *direct;
+        unsigned busy;              /* refreshes in a row mostly damaged */
+        unsigned direct_refreshes;
+        bool snapshot;              /* the shadow holds the last frame */
     } region;
 
     /* read-back for consoles without GL (display-readback.c) */
@@ -164,7 +179,7 @@ struct VFIODisplay {
             VFIODisplayPlane plane;     /* of the buffer the rows are of */
             uint32_t valid;             /* the sample rows read, by phase */
             uint32_t phase;
-            int64_t changed_ms, refresh_ms;
+            int64_t changed_ms, update_ms, refresh_ms;
         } gl;
         size_t rows_size;
         uint8_t *cursor_raw;        /* the cursor buffer's bytes */
@@ -217,8 +232,16 @@ bool vfio_display_shadow_sample(VFIODisplay *dpy, VFIODisplayShadow *s,
 bool vfio_display_rows_same(const uint8_t *a, size_t a_pitch,
                             const uint8_t *b, size_t b_pitch, size_t len,
                             uint32_t count);
-void vfio_display_shadow_show(VFIODisplay *dpy, VFIODisplayShadow *s,
-                              const VFIODisplayPlane *p, const uint8_t *src);
+uint64_t vfio_display_shadow_show(VFIODisplay *dpy, VFIODisplayShadow *s,
+                                  const VFIODisplayPlane *p,
+                                  const uint8_t *src);
+bool vfio_display_shadow_snapshot(VFIODisplayShadow *s,
+                                  const VFIODisplayPlane *p,
+                                  const uint8_t *src);
+uint64_t vfio_display_shadow_measure(VFIODisplay *dpy, VFIODisplayShadow *s,
+                                     const VFIODisplayPlane *p,
+                                     const uint8_t *src);
+void vfio_display_shadow_resume(VFIODisplay *dpy, VFIODisplayShadow *s);
 void vfio_display_shadow_reset(VFIODisplay *dpy, VFIODisplayShadow *s);
 
 /* display-dmabuf.c */

@@ -200,7 +200,9 @@ def test_spice_gl(tmp):
        "spice gl=on: gl-draw messages arrive and are acknowledged", got)
     probe.close()
     err = q.stop()
-    ok(err.count("warning:") == 1 and "2D frames" in err and
+    # spice-server says so when the client's socket closes under it
+    resets = err.count("warning: Spice: Connection reset by peer")
+    ok(err.count("warning:") - resets == 1 and "2D frames" in err and
        "display:" not in err,
        "spice gl=on: one message, that 2D frames cannot reach the client",
        err)
