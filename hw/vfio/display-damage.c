@@ -152,6 +152,18 @@ void vfio_display_frame_free(void *buf)
 }
 
 /*
+ * The next row set of a rotation over @rows rows, *@phase the last one:
+ * its first row; *@count rows, SAMPLE_STEP apart.
+ */
+uint32_t vfio_display_sample_next(uint32_t *phase, uint32_t rows,
+                                  uint32_t *count)
+{
+    *phase = (*phase + 1) % VFIO_DISPLAY_SAMPLE_STEP;
+    *count = DIV_ROUND_UP(rows - *phase, VFIO_DISPLAY_SAMPLE_STEP);
+    return *phase;
+}
+
+/*
  * May this refresh of @s, showing @p, compare sampled rows only?  Then
  * true, with the rows to compare: @first, @first + SAMPLE_STEP... (@count
  * of them) of the @rows the caller's layout has.  Counted as a sample.
@@ -173,7 +185,7 @@ bool vfio_display_shadow_sample(VFIODisplay *dpy, VFIODisplayShadow *s,
         qemu_console_update_awaited(dpy->con)) {
         return false;
     }
-    s->phase = (s->phase + 1) % VFIO_DISPLAY_SAMPLE_STEP;
+    *first = vfio_display_sample_next(&s->phase, rows, count);
     if (s->phase == 0) {
         s->rotation_ms = now;
     } else if (s->phase == VFIO_DISPLAY_SAMPLE_STEP - 1) {
@@ -184,8 +196,6 @@ bool vfio_display_shadow_sample(VFIODisplay *dpy, VFIODisplayShadow *s,
          */
         s->full_ms = MAX(s->full_ms, s->rotation_ms);
     }
-    *first = s->phase;
-    *count = DIV_ROUND_UP(rows - s->phase, VFIO_DISPLAY_SAMPLE_STEP);
     dpy->stats.samples++;
     trace_vfio_display_sample(dpy->vdev->vbasedev.name, *first, *count);
     return true;

@@ -313,9 +313,7 @@ bool vfio_display_readback_gl_still(VFIODisplay *dpy, VFIODisplayBuf *b)
         dpy->readback.gl.valid = 0;
         dpy->readback.gl.changed_ms = now;
     }
-    first = dpy->readback.gl.phase =
-        (dpy->readback.gl.phase + 1) % VFIO_DISPLAY_SAMPLE_STEP;
-    count = DIV_ROUND_UP(rows - first, VFIO_DISPLAY_SAMPLE_STEP);
+    first = vfio_display_sample_next(&dpy->readback.gl.phase, rows, &count);
     dst = vfio_display_readback_sample_gl(dpy, b, unit, first, count);
     if (!dst) {
         return false;

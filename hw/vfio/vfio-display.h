@@ -226,6 +226,8 @@ void vfio_display_surface_release(VFIODisplay *dpy, DisplaySurface *surface);
 #define VFIO_DISPLAY_HUGE_PAGE     (2 * MiB)
 void *vfio_display_frame_alloc(size_t size);
 void vfio_display_frame_free(void *buf);
+uint32_t vfio_display_sample_next(uint32_t *phase, uint32_t rows,
+                                  uint32_t *count);
 bool vfio_display_shadow_sample(VFIODisplay *dpy, VFIODisplayShadow *s,
                                 const VFIODisplayPlane *p, uint32_t rows,
                                 uint32_t *first, uint32_t *count);
