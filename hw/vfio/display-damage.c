@@ -216,6 +216,19 @@ bool vfio_display_rows_same(const uint8_t *a, size_t a_pitch,
     return true;
 }
 
+/* every row of frame @src into @dst, both in @p's layout; bytes copied */
+static uint64_t frame_copy(const VFIODisplayPlane *p, const uint8_t *src,
+                           uint8_t *dst)
+{
+    uint32_t y;
+
+    for (y = 0; y < p->height; y++) {
+        memcpy(dst + (uint64_t)y * p->stride, src + (uint64_t)y * p->stride,
+               (size_t)p->width * p->bpp);
+    }
+    return (uint64_t)p->width * p->bpp * p->height;
+}
+
 /*
  * Bring @dst (the shadow shown by the console) up to @src (the device's
  * frame), both linear in @p's layout, and report what changed (unless
@@ -236,11 +249,7 @@ static uint64_t vfio_display_damage(VFIODisplay *dpy,
     d->dpy = dpy;
     d->quiet = quiet;
     if (full) {
-        for (y = 0; y < p->height; y++) {
-            memcpy(dst + (uint64_t)y * p->stride,
-                   src + (uint64_t)y * p->stride, p->width * p->bpp);
-        }
-        copied = (uint64_t)p->width * p->bpp * p->height;
+        copied = frame_copy(p, src, dst);
         damage_report(d, &(DamageRect) { 0, p->width, 0, p->height });
     } else {
         for (y = 0; y < p->height; y += TILE_ROWS) {
@@ -314,15 +323,10 @@ bool vfio_display_shadow_snapshot(VFIODisplayShadow *s,
                                   const VFIODisplayPlane *p,
                                   const uint8_t *src)
 {
-    uint32_t y;
-
     if (!s->pixels || !vfio_display_plane_same(&s->plane, p)) {
         return false;
     }
-    for (y = 0; y < p->height; y++) {
-        memcpy(s->pixels + (uint64_t)y * p->stride,
-               src + (uint64_t)y * p->stride, (size_t)p->width * p->bpp);
-    }
+    frame_copy(p, src, s->pixels);
     return true;
 }
 

@@ -205,9 +205,11 @@ def test_direct(tmp):
     ok(solid(img, color), "%s: a screendump shows the last frame, exact"
        % what, err)
     # calm: a compare every 8 refreshes finds nothing, the shadow is back
+    # (it may be back already: a measure between two paints finds none);
+    # sampling() returns only once refreshes report no update at all
     s2 = sampling(q, "updates")
     d = delta(s1, s2) if s2 else None
-    ok(s2 and 1 <= d["direct"] <= 2 * 8 + 2,
+    ok(s2 and d["direct"] <= 2 * 8 + 2,
        "%s: when it stops, the shadow is shown again within 2 x 8 "
        "refreshes, and sampled" % what, d)
     control(tmp, "rect %s x=70 y=100 w=20 h=20 pattern=0xff0000" % MDPY)
