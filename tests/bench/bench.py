@@ -46,7 +46,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, os.path.join(HERE, "..", "display"))
-from simtap import Qmp, control, sim_env  # noqa: E402
+from simtap import Qmp, control, qemu_stop, sim_env  # noqa: E402
 import rfb  # noqa: E402
 from spiceprobe import SpiceProbe  # noqa: E402
 
@@ -193,12 +193,8 @@ class Run:
     def stop(self):
         self.consumer.close()
         try:
-            self.qmp.cmd("quit")
-        except (OSError, EOFError):
-            pass
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+            qemu_stop(self.proc, self.qmp)
+        except (OSError, EOFError):     # QEMU went away under QMP
             self.proc.kill()
             self.proc.wait()
 
@@ -296,8 +292,7 @@ def console_floor(tmp, stock, probe, client, seconds):
         pct.append(100 * (cpu_seconds(proc.pid) - cpu0) /
                    (time.monotonic() - t0))
         consumer.close()
-        q.cmd("quit")
-        proc.wait(timeout=30)
+        qemu_stop(proc, q)
     return pct[1] - pct[0]
 
 
