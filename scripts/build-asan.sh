@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# A second build of our QEMU with AddressSanitizer (build/qemu-asan), from
-# the tree scripts/build.sh laid out; through the same ccache.
+# A second build of our QEMU with AddressSanitizer and UndefinedBehavior-
+# Sanitizer (build/qemu-asan), from the tree scripts/build.sh laid out;
+# through the same ccache.  UBSan does not recover: a report aborts QEMU.
 #
 # usage: build-asan.sh   (after build.sh)
 set -euo pipefail
@@ -13,7 +14,10 @@ export PATH=/usr/lib/ccache:$PATH
 export CCACHE_BASEDIR=$out
 export CCACHE_NOHASHDIR=1
 
+# QEMU's --enable-ubsan adds -fsanitize=undefined; that it stops at the
+# first report (as ASan does) is ours: a report nobody reads is no test.
 "$top/scripts/configure.sh" "$out/src" "$out/qemu-asan" \
-    "$(cat "$out/debian-version")" --enable-asan
+    "$(cat "$out/debian-version")" --enable-asan --enable-ubsan \
+    --extra-cflags=-fno-sanitize-recover=undefined
 ninja -C "$out/qemu-asan" qemu-system-x86_64
 "$top/scripts/link-firmware.sh" "$out/qemu-asan"
