@@ -48,8 +48,63 @@ static const GvtType gvt_types[] = {
     { "GVTg_V5_4", 128ull << 20, 1920, 1200 },
 };
 
-/* PLANE_CTL_TILED_* as the primary plane register holds them */
-enum { GVT_TILED_LINEAR, GVT_TILED_X, GVT_TILED_Y, GVT_TILED_YF };
+/* PLANE_CTL (i915_reg.h, gen9): the fields fb_decoder.c decodes */
+#define GVT_CTL_FORMAT_SHIFT 24             /* PLANE_CTL_FORMAT_MASK_SKL */
+#define GVT_CTL_FORMAT_MASK (0xfu << GVT_CTL_FORMAT_SHIFT)
+#define GVT_CTL_FORMAT(v) ((uint32_t)(v) << GVT_CTL_FORMAT_SHIFT)
+#define GVT_FMT_YUV422 0
+#define GVT_FMT_NV12 1
+#define GVT_FMT_2101010 2
+#define GVT_FMT_8888 4
+#define GVT_FMT_INDEXED 12
+#define GVT_FMT_565 14
+#define GVT_CTL_ORDER_RGBX (1u << 20)
+#define GVT_CTL_YUV_ORDER_SHIFT 16          /* PLANE_CTL_YUV422_ORDER_MASK */
+#define GVT_CTL_YUV_ORDER_MASK (3u << GVT_CTL_YUV_ORDER_SHIFT)
+#define GVT_CTL_TILED_SHIFT 10              /* PLANE_CTL_TILED_MASK */
+#define GVT_CTL_TILED_MASK (7u << GVT_CTL_TILED_SHIFT)
+#define GVT_CTL_ALPHA_MASK (3u << 4)        /* PLANE_CTL_ALPHA_MASK */
+#define GVT_CTL_ALPHA_SW_PREMULTIPLY (2u << 4)
+#define GVT_STRIDE_MASK 0x3ffu              /* _PRI_PLANE_STRIDE_MASK >> 6 */
+
+/* PLANE_CTL_TILED_* values */
+enum { GVT_TILED_LINEAR = 0, GVT_TILED_X = 1, GVT_TILED_Y = 4,
+       GVT_TILED_YF = 5 };
+
+/*
+ * What a guest i915 programs into PLANE_CTL for a format
+ * (skl_plane_ctl_format, with the default premultiplied blend mode for
+ * formats with alpha: PLANE_CTL_ALPHA_SW_PREMULTIPLY).
+ */
+static const struct {
+    uint32_t fourcc;
+    uint32_t ctl;
+} gvt_ctl_formats[] = {
+    { DRM_FORMAT_YUYV, GVT_CTL_FORMAT(GVT_FMT_YUV422) | 0u << 16 },
+    { DRM_FORMAT_UYVY, GVT_CTL_FORMAT(GVT_FMT_YUV422) | 1u << 16 },
+    { DRM_FORMAT_YVYU, GVT_CTL_FORMAT(GVT_FMT_YUV422) | 2u << 16 },
+    { DRM_FORMAT_VYUY, GVT_CTL_FORMAT(GVT_FMT_YUV422) | 3u << 16 },
+    { DRM_FORMAT_C8, GVT_CTL_FORMAT(GVT_FMT_INDEXED) },
+    { DRM_FORMAT_RGB565, GVT_CTL_FORMAT(GVT_FMT_565) },
+    { DRM_FORMAT_ABGR8888, GVT_CTL_FORMAT(GVT_FMT_8888) | GVT_CTL_ORDER_RGBX |
+      GVT_CTL_ALPHA_SW_PREMULTIPLY },
+    { DRM_FORMAT_XBGR8888, GVT_CTL_FORMAT(GVT_FMT_8888) | GVT_CTL_ORDER_RGBX },
+    { DRM_FORMAT_ARGB8888, GVT_CTL_FORMAT(GVT_FMT_8888) |
+      GVT_CTL_ALPHA_SW_PREMULTIPLY },
+    { DRM_FORMAT_XRGB8888, GVT_CTL_FORMAT(GVT_FMT_8888) },
+    { DRM_FORMAT_XBGR2101010, GVT_CTL_FORMAT(GVT_FMT_2101010) |
+      GVT_CTL_ORDER_RGBX },
+    { DRM_FORMAT_XRGB2101010, GVT_CTL_FORMAT(GVT_FMT_2101010) },
+};
+
+/* The primary plane as fb_decoder.c sees it from the registers */
+typedef struct GvtPrimary {
+    uint32_t fourcc;        /* 0: "Non-supported pixel format" */
+    unsigned bpp;           /* bits, skl_pixel_formats[].bpp */
+    uint64_t modifier;
+    unsigned tile_rows;     /* vgpu_get_plane_info's tile_height */
+    uint32_t stride;        /* intel_vgpu_get_stride */
+} GvtPrimary;
 
 /* struct intel_vgpu_fb_info: what a dma-buf object stands for */
 typedef struct GvtFb {
@@ -74,11 +129,11 @@ typedef struct Gvt {
     int bar0_fd, gm_fd;                    /* MMIO scratch, low GM pages */
     bool pipe_active;
     struct {
-        bool enabled;
-        uint32_t fourcc;                   /* 0: unsupported format */
-        unsigned tiled;
-        uint64_t base;
-        uint32_t stride, width, height;
+        bool enabled;                      /* DISP_ENABLE */
+        uint32_t ctl;                      /* PLANE_CTL: format, tiling */
+        uint32_t stride_reg;               /* PLANE_STRIDE, in its units */
+        uint64_t base;                     /* DSPSURF */
+        uint32_t width, height;            /* PIPESRC + 1 */
         int buffer;                        /* which of the two, for flip */
     } pri;
     struct {
@@ -501,14 +556,95 @@ static long gvt_set_irqs(struct vfio_irq_set *hdr)
 
 /* ---- planes and dma-bufs (fb_decoder.c, dmabuf.c) --------------------- */
 
+/*
+ * skl_format_to_drm + skl_pixel_formats: the format PLANE_CTL names, 0 for
+ * one the table does not hold (NV12, P0xx, FP16, XYUV...).
+ */
+static uint32_t gvt_decode_format(uint32_t ctl, unsigned *bpp)
+{
+    bool rgbx = ctl & GVT_CTL_ORDER_RGBX, alpha = ctl & GVT_CTL_ALPHA_MASK;
+    static const uint32_t yuv[] = { DRM_FORMAT_YUYV, DRM_FORMAT_UYVY,
+                                    DRM_FORMAT_YVYU, DRM_FORMAT_VYUY };
+
+    switch ((ctl & GVT_CTL_FORMAT_MASK) >> GVT_CTL_FORMAT_SHIFT) {
+    case GVT_FMT_INDEXED:
+        *bpp = 8;
+        return DRM_FORMAT_C8;
+    case GVT_FMT_565:
+        *bpp = 16;
+        return DRM_FORMAT_RGB565;
+    case GVT_FMT_8888:
+        *bpp = 32;
+        return rgbx ? (alpha ? DRM_FORMAT_ABGR8888 : DRM_FORMAT_XBGR8888) :
+                      (alpha ? DRM_FORMAT_ARGB8888 : DRM_FORMAT_XRGB8888);
+    case GVT_FMT_2101010:
+        *bpp = 32;                  /* the alpha bits are not looked at */
+        return rgbx ? DRM_FORMAT_XBGR2101010 : DRM_FORMAT_XRGB2101010;
+    case GVT_FMT_YUV422:
+        *bpp = 16;
+        return yuv[(ctl & GVT_CTL_YUV_ORDER_MASK) >> GVT_CTL_YUV_ORDER_SHIFT];
+    default:
+        *bpp = 0;
+        return 0;
+    }
+}
+
+/*
+ * The bytes one unit of PLANE_STRIDE stands for (intel_vgpu_get_stride,
+ * gen9+): linear 64, X 512, Y 128, Yf 64 for 8 bpp and 128 for 16, 32
+ * and 64 bpp; any other tiling value leaves the register's raw number.
+ */
+static unsigned gvt_stride_unit(unsigned tiled, unsigned bpp)
+{
+    switch (tiled) {
+    case GVT_TILED_LINEAR:
+        return 64;
+    case GVT_TILED_X:
+        return 512;
+    case GVT_TILED_Y:
+        return 128;
+    case GVT_TILED_YF:
+        return bpp == 8 ? 64 : bpp == 16 || bpp == 32 || bpp == 64 ? 128 : 1;
+    default:
+        return 1;
+    }
+}
+
+/*
+ * intel_vgpu_decode_primary_plane and the tiling switch of
+ * vgpu_get_plane_info: modifier and tile height by tiling (Yf: 32 rows
+ * whatever the bpp), and "invalid tiling mode" left linear with one row.
+ */
+static void gvt_decode_primary(const Gvt *s, GvtPrimary *p)
+{
+    unsigned tiled = (s->pri.ctl & GVT_CTL_TILED_MASK) >> GVT_CTL_TILED_SHIFT;
+
+    p->fourcc = gvt_decode_format(s->pri.ctl, &p->bpp);
+    p->stride = (s->pri.stride_reg & GVT_STRIDE_MASK) *
+                gvt_stride_unit(tiled, p->bpp);
+    switch (tiled) {
+    case GVT_TILED_X:
+        p->modifier = I915_FORMAT_MOD_X_TILED;
+        p->tile_rows = 8;
+        break;
+    case GVT_TILED_Y:
+        p->modifier = I915_FORMAT_MOD_Y_TILED;
+        p->tile_rows = 32;
+        break;
+    case GVT_TILED_YF:
+        p->modifier = I915_FORMAT_MOD_Yf_TILED;
+        p->tile_rows = 32;
+        break;
+    default:
+        p->modifier = DRM_FORMAT_MOD_LINEAR;
+        p->tile_rows = 1;
+    }
+}
+
 /* vgpu_get_plane_info with the decoders; 0, -ENODEV, -EINVAL, -EFAULT */
 static int gvt_plane_info(Gvt *s, uint32_t plane, GvtFb *info)
 {
-    static const unsigned tile_rows[] = { 1, 8, 32, 32 };
-    static const uint64_t mods[] = {
-        DRM_FORMAT_MOD_LINEAR, I915_FORMAT_MOD_X_TILED,
-        I915_FORMAT_MOD_Y_TILED, I915_FORMAT_MOD_Yf_TILED,
-    };
+    GvtPrimary pri;
     unsigned rows = 1;
 
     memset(info, 0, sizeof(*info));
@@ -516,7 +652,8 @@ static int gvt_plane_info(Gvt *s, uint32_t plane, GvtFb *info)
         if (!s->pipe_active || !s->pri.enabled) {
             return -ENODEV;
         }
-        if (!s->pri.fourcc) {
+        gvt_decode_primary(s, &pri);
+        if (!pri.fourcc) {
             return -EINVAL;                 /* "Non-supported pixel format" */
         }
         if (!gvt_gm_valid(s, s->pri.base, 1)) {
@@ -526,10 +663,10 @@ static int gvt_plane_info(Gvt *s, uint32_t plane, GvtFb *info)
         info->start_gpa = s->pri.base;      /* a GPA of our own choosing */
         info->width = s->pri.width;
         info->height = s->pri.height;
-        info->stride = s->pri.stride;
-        info->drm_format = s->pri.fourcc;
-        info->drm_format_mod = mods[s->pri.tiled];
-        rows = tile_rows[s->pri.tiled];
+        info->stride = pri.stride;
+        info->drm_format = pri.fourcc;
+        info->drm_format_mod = pri.modifier;
+        rows = pri.tile_rows;
     } else if (plane == DRM_PLANE_TYPE_CURSOR) {
         if (!s->pipe_active || !s->cur.mode) {
             return -ENODEV;
@@ -802,41 +939,40 @@ static int gvt_memory(SimDevice *dev, int *fd, uint64_t *size)
     return 0;
 }
 
-static const uint64_t gvt_mods[] = {
-    DRM_FORMAT_MOD_LINEAR, I915_FORMAT_MOD_X_TILED, I915_FORMAT_MOD_Y_TILED,
-};
-
 static int gvt_scanout(SimDevice *dev, SimScanout *out)
 {
     Gvt *s = dev->state;
+    GvtPrimary p;
 
-    if (!s->pipe_active || !s->pri.enabled || !s->pri.fourcc ||
-        s->pri.tiled > GVT_TILED_Y || !gvt_gm_valid(s, s->pri.base, 1)) {
+    gvt_decode_primary(s, &p);
+    if (!s->pipe_active || !s->pri.enabled || !p.fourcc ||
+        !gvt_gm_valid(s, s->pri.base, 1)) {
         return -ENODEV;
     }
     out->fd = s->gm_fd;
     out->offset = s->pri.base - s->slice_base;
-    out->fourcc = s->pri.fourcc;
-    out->modifier = gvt_mods[s->pri.tiled];
+    out->fourcc = p.fourcc;
+    out->modifier = p.modifier;
     out->width = s->pri.width;
     out->height = s->pri.height;
-    out->stride = s->pri.stride;
+    out->stride = p.stride;
     return 0;
 }
 
-static uint64_t gvt_frame_size(Gvt *s, unsigned tiled, uint32_t stride,
-                               uint32_t height)
+/* the bytes the current primary plane spans, as vgpu_get_plane_info says */
+static uint64_t gvt_frame_size(Gvt *s)
 {
-    unsigned rows = sim_layout_tile_rows(gvt_mods[tiled]);
+    GvtPrimary p;
 
-    return (uint64_t)stride * ((height + rows - 1) / rows * rows);
+    gvt_decode_primary(s, &p);
+    return (uint64_t)p.stride * ((s->pri.height + p.tile_rows - 1) /
+                                 p.tile_rows * p.tile_rows);
 }
 
 /* where buffer @n of the current primary layout starts (GMA) */
 static uint64_t gvt_buffer_gma(Gvt *s, int n)
 {
-    uint64_t size = gvt_frame_size(s, s->pri.tiled, s->pri.stride,
-                                   s->pri.height);
+    uint64_t size = gvt_frame_size(s);
 
     return s->slice_base + n * ((size + 0xfffff) & ~0xfffffull);
 }
@@ -857,36 +993,69 @@ static int gvt_draw_primary(SimDevice *dev, const char *pattern, char *reply,
     return 0;
 }
 
+/* PLANE_CTL's format bits for @fourcc; NV12's (undecodable) if none */
+static uint32_t gvt_ctl_format(uint32_t fourcc)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(gvt_ctl_formats) / sizeof(gvt_ctl_formats[0]);
+         i++) {
+        if (gvt_ctl_formats[i].fourcc == fourcc) {
+            return gvt_ctl_formats[i].ctl;
+        }
+    }
+    return GVT_CTL_FORMAT(GVT_FMT_NV12);
+}
+
+/* modifier=linear|x|y|yf or the raw PLANE_CTL tiling field 0..7 */
+static bool gvt_parse_tiling(const SimArgs *a, unsigned *tiled)
+{
+    static const struct {
+        const char *name;
+        unsigned tiled;
+    } names[] = {
+        { "linear", GVT_TILED_LINEAR }, { "x", GVT_TILED_X },
+        { "y", GVT_TILED_Y }, { "yf", GVT_TILED_YF },
+    };
+    const char *mod = sim_arg(a, "modifier", "linear");
+    uint64_t raw;
+    size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!strcmp(mod, names[i].name)) {
+            *tiled = names[i].tiled;
+            return true;
+        }
+    }
+    if (sim_arg_u64(a, "modifier", &raw) && raw <= 7) {
+        *tiled = raw;
+        return true;
+    }
+    return false;
+}
+
 /*
- * present: program the primary plane as a guest driver does (format,
- * tiling, stride, size, surface address) and optionally draw into it.
+ * present: program the primary plane as a guest driver does (PLANE_CTL
+ * format and tiling, PLANE_STRIDE, PIPESRC, DSPSURF) and optionally draw
+ * into it.
  */
 static int gvt_present(SimDevice *dev, const SimArgs *a, char *reply,
                        size_t len)
 {
-    static const char *const tilings[] = { "linear", "x", "y", "yf" };
-    static const unsigned units[] = { 64, 512, 128, 128 };
     Gvt *s = dev->state;
     const char *fmt = sim_arg(a, "format", "XRGB8888");
-    const char *mod = sim_arg(a, "modifier", "linear");
-    uint64_t w = 0, h = 0, stride = 0, gma = 0, buffer = 0, raw;
-    unsigned tiled, bpp;
-    uint32_t fourcc = sim_format_by_name(fmt);
+    uint64_t w = 0, h = 0, stride = 0, gma = 0, buffer = 0, raw, pixels;
+    unsigned tiled, bits, unit;
+    uint32_t fourcc = sim_format_by_name(fmt), ctl;
 
-    for (tiled = 0; tiled < 4; tiled++) {
-        if (!strcmp(mod, tilings[tiled])) {
-            break;
-        }
-    }
-    if (!fourcc && sim_arg_u64(a, "format", &raw)) {
-        /* a raw fourcc: one GVT cannot decode gives "no format" (EINVAL) */
-        fourcc = sim_format_bpp(raw) ? raw : 0;
-    } else if (!fourcc) {
+    if (!fourcc && !sim_arg_u64(a, "format", &raw)) {
         snprintf(reply, len, "unknown format '%s'", fmt);
         return -EINVAL;
     }
-    if (tiled == 4 || tiled == GVT_TILED_YF) {
-        snprintf(reply, len, "modifier: linear, x or y");
+    /* a raw fourcc the plane cannot hold programs NV12: "no format" */
+    ctl = gvt_ctl_format(fourcc ? fourcc : raw);
+    if (!gvt_parse_tiling(a, &tiled)) {
+        snprintf(reply, len, "modifier: linear, x, y, yf or 0..7");
         return -EINVAL;
     }
     if (!sim_arg_u64(a, "width", &w) || !sim_arg_u64(a, "height", &h) ||
@@ -894,13 +1063,21 @@ static int gvt_present(SimDevice *dev, const SimArgs *a, char *reply,
         snprintf(reply, len, "width and height: 1 to 8192 (PIPESRC)");
         return -EINVAL;
     }
-    bpp = fourcc ? sim_format_bpp(fourcc) : 4;
-    stride = (w * bpp + units[tiled] - 1) / units[tiled] * units[tiled];
-    if (sim_arg(a, "stride", NULL) &&
-        (!sim_arg_u64(a, "stride", &stride) || !stride ||
-         stride % units[tiled] || stride / units[tiled] > 1023)) {
+    pixels = gvt_decode_format(ctl, &bits) ? w : 0;
+    if (!pixels) {
+        bits = 32;                  /* an undecodable format: any stride */
+        pixels = w;
+    } else if (sim_format_is_yuv(gvt_decode_format(ctl, &bits))) {
+        pixels = (w + 1) & ~1ull;   /* whole 4:2:2 pixel pairs */
+    }
+    unit = gvt_stride_unit(tiled, bits);
+    stride = (pixels * bits / 8 + unit - 1) / unit * unit;
+    if (sim_arg(a, "stride", NULL) && !sim_arg_u64(a, "stride", &stride)) {
+        stride = 0;
+    }
+    if (!stride || stride % unit || stride / unit > GVT_STRIDE_MASK) {
         snprintf(reply, len, "stride: a multiple of %u the plane register "
-                 "holds", units[tiled]);
+                 "holds", unit);
         return -EINVAL;
     }
     if (sim_arg(a, "buffer", NULL) &&
@@ -909,9 +1086,8 @@ static int gvt_present(SimDevice *dev, const SimArgs *a, char *reply,
         return -EINVAL;
     }
     s->pri.enabled = true;
-    s->pri.fourcc = fourcc;
-    s->pri.tiled = tiled;
-    s->pri.stride = stride;
+    s->pri.ctl = ctl | tiled << GVT_CTL_TILED_SHIFT;
+    s->pri.stride_reg = stride / unit;
     s->pri.width = w;
     s->pri.height = h;
     s->pri.buffer = buffer;
@@ -928,7 +1104,7 @@ static int gvt_present(SimDevice *dev, const SimArgs *a, char *reply,
     }
     snprintf(reply, len, "gma=0x%llx size=%llu",
              (unsigned long long)s->pri.base,
-             (unsigned long long)gvt_frame_size(s, tiled, stride, h));
+             (unsigned long long)gvt_frame_size(s));
     return 0;
 }
 

@@ -218,6 +218,11 @@ int sim_draw(const SimScanout *sc, uint32_t x, uint32_t y, uint32_t w,
 uint32_t sim_pattern_xy(uint32_t x, uint32_t y);
 /* the 0xAARRGGBB colour of pixel @px stored as @fourcc (sim_pixel inverse) */
 uint32_t sim_unpixel(uint32_t fourcc, uint32_t px);
+/* packed YUV 4:2:2 (YUYV UYVY YVYU VYUY) */
+bool sim_format_is_yuv(uint32_t fourcc);
+/* BT.709 limited range, the integer matrix of README "Packed YUV" */
+void sim_rgb_to_ycbcr(uint32_t argb, uint8_t *y, uint8_t *cb, uint8_t *cr);
+uint32_t sim_ycbcr_to_rgb(uint8_t y, uint8_t cb, uint8_t cr);
 /* write the pixels of @sc to @path as a binary PPM (P6); 0 or -errno */
 int sim_snapshot(const SimScanout *sc, const char *path);
 

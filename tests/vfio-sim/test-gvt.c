@@ -41,6 +41,30 @@ static uint64_t tiled(int mod, uint32_t stride, uint32_t xb, uint32_t y)
            (((xb & 127) >> 4) << 9) | ((y & 31) << 4) | (xb & 15);
 }
 
+/*
+ * byte (xb, y) of a Yf surface as README "Yf layout" writes it down (IGT's
+ * yf_ptr bit order), computed here independently of pixels.c
+ */
+static uint64_t yf(uint32_t stride, uint32_t xb, uint32_t y)
+{
+    static const struct {
+        char axis;
+        int bit;
+    } order[12] = {
+        { 'x', 0 }, { 'x', 1 }, { 'x', 2 }, { 'x', 3 }, { 'y', 0 },
+        { 'y', 1 }, { 'y', 2 }, { 'x', 4 }, { 'y', 3 }, { 'x', 5 },
+        { 'y', 4 }, { 'x', 6 },
+    };
+    uint64_t off = 0;
+    int i;
+
+    for (i = 0; i < 12; i++) {
+        off |= (uint64_t)(((order[i].axis == 'x' ? xb : y) >>
+                           order[i].bit) & 1) << i;
+    }
+    return off + ((uint64_t)(y / 32) * (stride / 128) + xb / 128) * 4096;
+}
+
 static uint64_t gma_of(void)
 {
     const char *p = strstr(reply, "gma=");
@@ -213,9 +237,9 @@ static void test_planes(Dev *d)
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format == DRM_FORMAT_RGB565 && p.stride == 1600,
        "gvt: RGB565, stride to 64 bytes");
-    ok(ctl("present " GVT " format=0x20203843 width=800 height=600") == 0 &&
+    ok(ctl("present " GVT " format=0x3231564e width=800 height=600") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) ==
-       -EINVAL, "gvt: a format the decoder does not know is EINVAL");
+       -EINVAL, "gvt: a format the decoder does not know (NV12) is EINVAL");
     ok(ctl("present " GVT " width=800 height=600 gma=0x1000") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) ==
        -EINVAL, "gvt: a surface outside the vGPU's graphics memory is EINVAL");
@@ -233,6 +257,110 @@ static void test_planes(Dev *d)
     ok(call(d->fd, VFIO_DEVICE_RESET, NULL) == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format == 0xa5a5a5a5, "gvt: RESET turns the planes off");
+    munmap(ap, LOW_GM);
+}
+
+
+/* skl_pixel_formats, intel_vgpu_get_stride and the Yf case of
+ * vgpu_get_plane_info, one rule a line */
+static void test_formats(Dev *d)
+{
+    static const struct {
+        const char *name;
+        uint32_t fourcc;
+        unsigned cpp;
+    } fmts[] = {
+        { "YUYV", DRM_FORMAT_YUYV, 2 }, { "UYVY", DRM_FORMAT_UYVY, 2 },
+        { "YVYU", DRM_FORMAT_YVYU, 2 }, { "VYUY", DRM_FORMAT_VYUY, 2 },
+        { "C8", DRM_FORMAT_C8, 1 }, { "RGB565", DRM_FORMAT_RGB565, 2 },
+        { "ABGR8888", DRM_FORMAT_ABGR8888, 4 },
+        { "XBGR8888", DRM_FORMAT_XBGR8888, 4 },
+        { "ARGB8888", DRM_FORMAT_ARGB8888, 4 },
+        { "XRGB8888", DRM_FORMAT_XRGB8888, 4 },
+        { "XBGR2101010", DRM_FORMAT_XBGR2101010, 4 },
+        { "XRGB2101010", DRM_FORMAT_XRGB2101010, 4 },
+    };
+    struct vfio_device_gfx_plane_info p;
+    uint8_t *ap, *px;
+    char name[128];
+    uint32_t id;
+    size_t i;
+    int fd;
+    bool good;
+
+    ap = mmap(NULL, LOW_GM, PROT_READ, MAP_SHARED, d->fd, BAR2 + SLICE);
+    for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+        good = ctl("present " GVT " format=%s width=320 height=200",
+                   fmts[i].name) == 0 &&
+               query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY,
+                           &p) == 0 &&
+               p.drm_format == fmts[i].fourcc &&
+               p.stride == (320 * fmts[i].cpp + 63) / 64 * 64;
+        snprintf(name, sizeof(name), "gvt: %s is a format skl_pixel_formats "
+                 "decodes, reported as such", fmts[i].name);
+        ok(good, name);
+    }
+    ok(ctl("present " GVT " format=XRGB8888 width=1000 height=500 "
+           "modifier=yf pattern=xy") == 0 &&
+       query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
+       p.drm_format_mod == I915_FORMAT_MOD_Yf_TILED,
+       "gvt: Yf tiling is reported as I915_FORMAT_MOD_Yf_TILED");
+    ok(p.stride == 4096 && p.size == 4096 * 512,
+       "gvt: Yf 32 bpp: stride in 128-byte units, size to 32 rows");
+    id = p.dmabuf_id;
+    fd = call(d->fd, VFIO_DEVICE_GET_GFX_DMABUF, &id);
+    ok(fd >= 0 && lseek(fd, 0, SEEK_END) == 4096 * 512,
+       "gvt: Yf dma-buf size is the plane size page-rounded");
+    close(fd);
+    ok(*(uint32_t *)(ap + gma_of() - SLICE + yf(4096, 999 * 4, 499)) ==
+       xy(999, 499) &&
+       *(uint32_t *)(ap + gma_of() - SLICE + yf(4096, 37 * 4, 45)) ==
+       xy(37, 45), "gvt: Yf 32 bpp pixels where the README's layout puts them");
+    ok(ctl("present " GVT " format=RGB565 width=100 height=33 modifier=yf "
+           "pattern=xy") == 0 &&
+       query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
+       p.stride == 256 && p.size == 256 * 64,
+       "gvt: Yf 16 bpp: stride in 128-byte units, size to 32 rows");
+    ok(*(uint16_t *)(ap + gma_of() - SLICE + yf(256, 99 * 2, 32)) ==
+       ((99 >> 3) << 11 | (32 >> 2) << 5 | 0),
+       "gvt: Yf 16 bpp pixels where the README's layout puts them");
+    ok(ctl("present " GVT " format=C8 width=100 height=33 modifier=yf") == 0 &&
+       query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
+       p.stride == 128 && p.size == 128 * 64,
+       "gvt: Yf 8 bpp: stride in 64-byte units, size still to 32 rows");
+    ok(ctl("present " GVT " format=C8 width=100 height=10 modifier=yf "
+           "pattern=xy") < 0,
+       "gvt: control refuses to draw 8 bpp Yf (no public layout, README)");
+    ok(ctl("present " GVT " format=XRGB8888 width=64 height=64 stride=256 "
+           "modifier=2") == 0 &&
+       query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
+       p.drm_format_mod == DRM_FORMAT_MOD_LINEAR && p.stride == 256 &&
+       p.size == 256 * 64,
+       "gvt: an invalid tiling value is reported linear, raw stride units");
+    ok(ctl("present " GVT " format=YUYV width=6 height=2 "
+           "pattern=0xff0000ff") == 0 &&
+       (px = ap + gma_of() - SLICE) && px[0] == 32 && px[1] == 240 &&
+       px[2] == 32 && px[3] == 118,
+       "gvt: YUYV blue stored Y0 Cb Y1 Cr, BT.709 limited (README)");
+    ok(ctl("present " GVT " format=UYVY width=6 height=2 "
+           "pattern=0xff0000ff") == 0 &&
+       (px = ap + gma_of() - SLICE) && px[0] == 240 && px[1] == 32 &&
+       px[2] == 118 && px[3] == 32, "gvt: UYVY stored Cb Y0 Cr Y1");
+    ok(ctl("present " GVT " format=YVYU width=6 height=2 "
+           "pattern=0xff0000ff") == 0 &&
+       (px = ap + gma_of() - SLICE) && px[0] == 32 && px[1] == 118 &&
+       px[2] == 32 && px[3] == 240, "gvt: YVYU stored Y0 Cr Y1 Cb");
+    ok(ctl("present " GVT " format=VYUY width=6 height=2 "
+           "pattern=0xff0000ff") == 0 &&
+       (px = ap + gma_of() - SLICE) && px[0] == 118 && px[1] == 32 &&
+       px[2] == 240 && px[3] == 32, "gvt: VYUY stored Cr Y0 Cb Y1");
+    ok(ctl("present " GVT " format=YUYV width=6 height=2 "
+           "pattern=0xffffffff") == 0 &&
+       (px = ap + gma_of() - SLICE) && px[0] == 235 && px[1] == 128 &&
+       px[3] == 128, "gvt: YUYV white is Y 235, Cb Cr 128 (limited range)");
+    ok(ctl("present " GVT " format=C8 width=8 height=2 pattern=0xffe0c0ff") ==
+       0 && (px = ap + gma_of() - SLICE) && px[0] == 0xfb,
+       "gvt: C8 stores the RGB 3:3:2 palette index (README)");
     munmap(ap, LOW_GM);
 }
 
@@ -298,6 +426,7 @@ int main(void)
     test_device(&d);
     test_regions(&d);
     test_planes(&d);
+    test_formats(&d);
     test_cursor(&d);
     close_dev(&d);
     test_close();
