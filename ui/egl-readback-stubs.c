@@ -12,6 +12,12 @@ EglReadback *egl_readback_new(Error **errp)
     return NULL;
 }
 
+bool egl_readback_importable(EglReadback *rb, uint32_t fourcc,
+                             uint64_t modifier)
+{
+    return false;
+}
+
 void egl_readback_free(EglReadback *rb)
 {
 }

@@ -139,6 +139,43 @@ bool egl_readback_software(EglReadback *rb)
     return rb->software;
 }
 
+/*
+ * Does EGL import @fourcc with @modifier?  Without the modifiers
+ * extension only linear buffers of formats it lists (or any format, if it
+ * cannot list them); with it, what eglQueryDmaBufModifiersEXT says.
+ */
+bool egl_readback_importable(EglReadback *rb, uint32_t fourcc,
+                             uint64_t modifier)
+{
+    EGLint n = 0, i;
+    g_autofree EGLuint64KHR *mods = NULL;
+    g_autofree EGLBoolean *external = NULL;
+
+    if (!rb->modifiers) {
+        return modifier == DRM_FORMAT_MOD_LINEAR;
+    }
+    if (!eglQueryDmaBufModifiersEXT(rb->dpy, fourcc, 0, NULL, NULL, &n)) {
+        return false;           /* EGL does not know the format */
+    }
+    if (n == 0) {
+        /* a format EGL knows, with no modifiers listed: linear only */
+        return modifier == DRM_FORMAT_MOD_LINEAR;
+    }
+    mods = g_new0(EGLuint64KHR, n);
+    /* Mesa 25 leaves it unwritten for formats that are never external */
+    external = g_new0(EGLBoolean, n);
+    if (!eglQueryDmaBufModifiersEXT(rb->dpy, fourcc, n, mods, external, &n)) {
+        return false;
+    }
+    for (i = 0; i < n; i++) {
+        /* an external-only import needs a sampler a console has not */
+        if (mods[i] == modifier && !external[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void egl_readback_free(EglReadback *rb)
 {
     if (rb) {

@@ -40,6 +40,7 @@ typedef struct DamageRect {
 
 typedef struct Damage {
     VFIODisplay *dpy;
+    VFIODisplayShadow *s;
     bool quiet;                 /* measure only: the console is not told */
     DamageRect open[MAX_TILES];
     unsigned nopen;
@@ -53,6 +54,11 @@ static void damage_report(Damage *d, const DamageRect *r)
     d->pixels += (uint64_t)(r->x1 - r->x0) * (r->y1 - r->y0);
     if (d->quiet) {
         return;
+    }
+    if (d->s->plane.conv != VFIO_DISPLAY_CONV_NONE) {
+        vfio_display_convert_rect(&d->s->plane, d->s->pixels, d->s->pitch,
+                                  d->s->converted, d->s->plane.width * 4,
+                                  r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0);
     }
     trace_vfio_display_damage(dpy->vdev->vbasedev.name, r->x0, r->y0,
                               r->x1 - r->x0, r->y1 - r->y0);
@@ -96,32 +102,41 @@ static void damage_flush(Damage *d, uint32_t y)
     }
 }
 
+/* the shadow's rows for @p: packed, 4-byte aligned as pixman wants */
+static size_t shadow_pitch(const VFIODisplayPlane *p)
+{
+    return ROUND_UP((size_t)p->width * p->bpp, 4);
+}
+
 /*
- * Copy the rows y0..y0+rows of @src into @dst where they differ; the
+ * Copy the rows y0..y0+rows of @src (@p's stride) into @dst (@pitch)
+ * where they differ; the
  * tiles found dirty are set in @dirty.  Rows of a tile before its first
  * difference were equal, so they need no copy.
  */
 static uint64_t damage_band(const VFIODisplayPlane *p, const uint8_t *src,
-                            uint8_t *dst, uint32_t y0, uint32_t rows,
-                            bool *dirty, unsigned ntiles)
+                            uint8_t *dst, size_t pitch, uint32_t y0,
+                            uint32_t rows, bool *dirty, unsigned ntiles)
 {
     uint32_t row_bytes = p->width * p->bpp, y, len;
-    uint64_t copied = 0, off;
+    const uint8_t *from;
+    uint64_t copied = 0;
     bool any = false;
+    uint8_t *to;
     unsigned t;
 
     for (y = y0; y < y0 + rows; y++) {
-        off = (uint64_t)y * p->stride;
-        if (!any && !memcmp(src + off, dst + off, row_bytes)) {
+        from = src + (uint64_t)y * p->stride;
+        to = dst + (uint64_t)y * pitch;
+        if (!any && !memcmp(from, to, row_bytes)) {
             continue;           /* the common case: an unchanged row */
         }
         for (t = 0; t < ntiles; t++) {
             len = MIN(TILE_BYTES, row_bytes - t * TILE_BYTES);
-            if (dirty[t] || memcmp(src + off + t * TILE_BYTES,
-                                   dst + off + t * TILE_BYTES, len)) {
+            if (dirty[t] || memcmp(from + t * TILE_BYTES, to + t * TILE_BYTES,
+                                   len)) {
                 dirty[t] = any = true;
-                memcpy(dst + off + t * TILE_BYTES, src + off + t * TILE_BYTES,
-                       len);
+                memcpy(to + t * TILE_BYTES, from + t * TILE_BYTES, len);
                 copied += len;
             }
         }
@@ -216,46 +231,48 @@ bool vfio_display_rows_same(const uint8_t *a, size_t a_pitch,
     return true;
 }
 
-/* every row of frame @src into @dst, both in @p's layout; bytes copied */
+/* every row of frame @src (@p's stride) into @dst (@pitch); bytes copied */
 static uint64_t frame_copy(const VFIODisplayPlane *p, const uint8_t *src,
-                           uint8_t *dst)
+                           uint8_t *dst, size_t pitch)
 {
     uint32_t y;
 
     for (y = 0; y < p->height; y++) {
-        memcpy(dst + (uint64_t)y * p->stride, src + (uint64_t)y * p->stride,
+        memcpy(dst + (uint64_t)y * pitch, src + (uint64_t)y * p->stride,
                (size_t)p->width * p->bpp);
     }
     return (uint64_t)p->width * p->bpp * p->height;
 }
 
 /*
- * Bring @dst (the shadow shown by the console) up to @src (the device's
- * frame), both linear in @p's layout, and report what changed (unless
+ * Bring @s's pixels (shown by the console) up to @src (the device's
+ * frame, linear in @p's layout), and report what changed (unless
  * @quiet); the damaged pixels.  @full: the shadow is new, copy and report
  * all of it.
  */
-static uint64_t vfio_display_damage(VFIODisplay *dpy,
+static uint64_t vfio_display_damage(VFIODisplay *dpy, VFIODisplayShadow *s,
                                     const VFIODisplayPlane *p,
-                                    const uint8_t *src, uint8_t *dst,
-                                    bool full, bool quiet)
+                                    const uint8_t *src, bool full, bool quiet)
 {
     unsigned ntiles = DIV_ROUND_UP(p->width * p->bpp, TILE_BYTES), t, t0;
-    uint32_t px_per_tile = TILE_BYTES / p->bpp, y, rows;
+    uint8_t *dst = s->pixels;
     bool dirty[MAX_TILES];
+    uint32_t y, rows;
     uint64_t copied = 0;
     g_autofree Damage *d = g_new0(Damage, 1);
 
     d->dpy = dpy;
+    d->s = s;
     d->quiet = quiet;
     if (full) {
-        copied = frame_copy(p, src, dst);
+        copied = frame_copy(p, src, dst, s->pitch);
         damage_report(d, &(DamageRect) { 0, p->width, 0, p->height });
     } else {
         for (y = 0; y < p->height; y += TILE_ROWS) {
             rows = MIN(TILE_ROWS, p->height - y);
             memset(dirty, 0, ntiles);
-            copied += damage_band(p, src, dst, y, rows, dirty, ntiles);
+            copied += damage_band(p, src, dst, s->pitch, y, rows, dirty,
+                                  ntiles);
             for (t = 0; t < ntiles; t++) {
                 if (!dirty[t]) {
                     continue;
@@ -264,8 +281,10 @@ static uint64_t vfio_display_damage(VFIODisplay *dpy,
                 while (t + 1 < ntiles && dirty[t + 1]) {
                     t++;
                 }
-                damage_add(d, t0 * px_per_tile,
-                           MIN((t + 1) * px_per_tile, p->width), y, y + rows);
+                /* every pixel with a byte in the tiles (3 bytes a pixel) */
+                damage_add(d, t0 * TILE_BYTES / p->bpp,
+                           MIN(DIV_ROUND_UP((t + 1) * TILE_BYTES, p->bpp),
+                               p->width), y, y + rows);
             }
             damage_flush(d, y + rows);
         }
@@ -279,6 +298,21 @@ static uint64_t vfio_display_damage(VFIODisplay *dpy,
 }
 
 /*
+ * The console is shown @s: an x8r8g8b8 surface on its pixels, or on
+ * their conversion (what every console takes, with a stride of ours).
+ */
+static void shadow_surface_new(VFIODisplay *dpy, VFIODisplayShadow *s)
+{
+    const VFIODisplayPlane *p = &s->plane;
+    void *shown = s->converted ? (void *)s->converted : s->pixels;
+
+    s->surface = qemu_create_displaysurface_from(p->width, p->height,
+                                                 PIXMAN_x8r8g8b8,
+                                                 p->width * 4, shown);
+    dpy_gfx_replace_surface(dpy->con, s->surface);
+}
+
+/*
  * Show frame @src (linear, @p's layout) through @s: a new surface when the
  * layout changed or the console shows something else (ramfb, a
  * placeholder), then only the damage.
@@ -289,6 +323,7 @@ uint64_t vfio_display_shadow_show(VFIODisplay *dpy, VFIODisplayShadow *s,
 {
     int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
     uint8_t *old = s->pixels;
+    uint32_t *old_converted = s->converted;
     uint64_t pixels;
     bool full = false;
 
@@ -297,16 +332,16 @@ uint64_t vfio_display_shadow_show(VFIODisplay *dpy, VFIODisplayShadow *s,
         trace_vfio_display_shadow_surface(dpy->vdev->vbasedev.name, p->width,
                                           p->height, p->stride);
         s->plane = *p;
-        s->pixels = vfio_display_frame_alloc((uint64_t)p->stride *
-                                             p->height);
-        s->surface = qemu_create_displaysurface_from(p->width, p->height,
-                                                     p->pixman, p->stride,
-                                                     s->pixels);
-        dpy_gfx_replace_surface(dpy->con, s->surface);
+        s->pitch = shadow_pitch(p);
+        s->pixels = vfio_display_frame_alloc(s->pitch * p->height);
+        s->converted = p->conv == VFIO_DISPLAY_CONV_NONE ? NULL :
+            vfio_display_frame_alloc((size_t)p->width * 4 * p->height);
+        shadow_surface_new(dpy, s);
         vfio_display_frame_free(old);
+        vfio_display_frame_free(old_converted);
         full = true;
     }
-    pixels = vfio_display_damage(dpy, p, src, s->pixels, full, false);
+    pixels = vfio_display_damage(dpy, s, p, src, full, false);
     if (pixels) {
         s->changed_ms = now;
     }
@@ -326,7 +361,7 @@ bool vfio_display_shadow_snapshot(VFIODisplayShadow *s,
     if (!s->pixels || !vfio_display_plane_same(&s->plane, p)) {
         return false;
     }
-    frame_copy(p, src, s->pixels);
+    frame_copy(p, src, s->pixels, s->pitch);
     return true;
 }
 
@@ -338,7 +373,7 @@ uint64_t vfio_display_shadow_measure(VFIODisplay *dpy, VFIODisplayShadow *s,
                                      const VFIODisplayPlane *p,
                                      const uint8_t *src)
 {
-    return vfio_display_damage(dpy, p, src, s->pixels, false, true);
+    return vfio_display_damage(dpy, s, p, src, false, true);
 }
 
 /*
@@ -350,10 +385,11 @@ void vfio_display_shadow_resume(VFIODisplay *dpy, VFIODisplayShadow *s)
     const VFIODisplayPlane *p = &s->plane;
     int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
 
-    s->surface = qemu_create_displaysurface_from(p->width, p->height,
-                                                 p->pixman, p->stride,
-                                                 s->pixels);
-    dpy_gfx_replace_surface(dpy->con, s->surface);
+    if (s->converted) {
+        vfio_display_convert_rect(p, s->pixels, s->pitch, s->converted,
+                                  p->width * 4, 0, 0, p->width, p->height);
+    }
+    shadow_surface_new(dpy, s);
     /* GTK's GL widget uploads a new surface on an update only */
     dpy_gfx_update_full(dpy->con);
     dpy->stats.updates++;
@@ -367,4 +403,5 @@ void vfio_display_shadow_reset(VFIODisplay *dpy, VFIODisplayShadow *s)
     vfio_display_surface_release(dpy, s->surface);
     s->surface = NULL;      /* the console owned and freed it */
     g_clear_pointer(&s->pixels, vfio_display_frame_free);
+    g_clear_pointer(&s->converted, vfio_display_frame_free);
 }

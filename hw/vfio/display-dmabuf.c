@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 
 #include "qemu/error-report.h"
+#include "qemu/timer.h"
 #include "ui/dmabuf.h"
 #include "pci.h"
 #include "vfio-display.h"
@@ -96,6 +97,7 @@ static VFIODisplayBuf *vfio_display_dmabuf_fetch(VFIODisplay *dpy,
                            plane->width, plane->height, plane->stride,
                            plane->min_size, (int64_t)size);
         close(fd);
+        b->rejected_ms = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
     } else {
         b->limit = size;
         b->buf = qemu_dmabuf_new(plane->width, plane->height, plane->stride,
@@ -107,6 +109,22 @@ static VFIODisplayBuf *vfio_display_dmabuf_fetch(VFIODisplay *dpy,
     QTAILQ_INSERT_HEAD(&dpy->dmabuf.bufs, b, next);
     dpy->dmabuf.count++;
     return b;
+}
+
+/*
+ * Is a rejected id (no fd open) worth a GET again for @plane?  When its
+ * plane changed, and now and then all the same: GVT-g gives an id to a
+ * new buffer once every fd of the old one is closed, and the plane it
+ * reports may look the same.
+ */
+static bool vfio_display_dmabuf_retry(VFIODisplayBuf *b,
+                                      const VFIODisplayPlane *plane)
+{
+    int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+
+    return !vfio_display_plane_same(&b->plane, plane) ||
+           b->plane.size != plane->size ||
+           now - b->rejected_ms >= VFIO_DISPLAY_REJECT_RETRY_MS;
 }
 
 /*
@@ -128,8 +146,8 @@ static int vfio_display_dmabuf_plane(VFIODisplay *dpy, uint32_t type,
         return ret;
     }
     b = vfio_display_dmabuf_lookup(dpy, plane.id);
-    if (b && !b->buf && !vfio_display_plane_same(&b->plane, &plane)) {
-        /* rejected for another layout, and no fd of it is open */
+    if (b && !b->buf && vfio_display_dmabuf_retry(b, &plane)) {
+        /* no fd of it is open: GET it again */
         vfio_display_dmabuf_drop(dpy, b);
         b = NULL;
     }
@@ -173,7 +191,8 @@ static bool vfio_display_cursor_changed(VFIODisplay *dpy,
                        cursor->plane.hot_y != dpy->dmabuf.hot_y));
 }
 
-static void vfio_display_dmabuf_cursor(VFIODisplay *dpy)
+/* @readback: the primary plane is shown read back, so is the cursor */
+static void vfio_display_dmabuf_cursor(VFIODisplay *dpy, bool readback)
 {
     VFIODisplayBuf *cursor;
     bool moved;
@@ -182,12 +201,13 @@ static void vfio_display_dmabuf_cursor(VFIODisplay *dpy)
                                   &cursor) < 0) {
         return;                 /* keep the cursor we have */
     }
-    if (dpy->readback.active) {
+    if (readback) {
         dpy->dmabuf.cursor = cursor;
         vfio_display_readback_cursor(dpy, cursor);
         return;
     }
-    if (cursor && !vfio_display_readback_gl_ok(dpy, cursor)) {
+    if (cursor && (!vfio_display_readback_gl_takes(dpy, cursor) ||
+                   !vfio_display_readback_gl_ok(dpy, cursor))) {
         return;                 /* as for the primary plane */
     }
     moved = cursor && (!dpy->dmabuf.cursor ||
@@ -227,6 +247,57 @@ static void vfio_display_dmabuf_choose(VFIODisplay *dpy)
     dpy->readback.active = true;
 }
 
+/* @primary through read-back: a console without GL, or a buffer GL won't take */
+static void vfio_display_dmabuf_show_readback(VFIODisplay *dpy,
+                                              VFIODisplayBuf *primary)
+{
+    if (dpy->dmabuf.gl_scanout) {
+        /* from a GL scanout to our surface: all of it shown anew */
+        dpy_gl_scanout_disable(dpy->con);
+        dpy->dmabuf.gl_scanout = false;
+        vfio_display_readback_reset(dpy);
+    }
+    dpy->dmabuf.primary = primary;
+    if (vfio_display_readback_primary(dpy, primary)) {
+        dpy->guest_scanout = true;
+        vfio_display_dmabuf_cursor(dpy, true);
+    }
+}
+
+/* @primary handed to the GL display */
+static void vfio_display_dmabuf_show_gl(VFIODisplay *dpy,
+                                        VFIODisplayBuf *primary)
+{
+    if (primary != dpy->dmabuf.primary || !dpy->dmabuf.gl_scanout) {
+        trace_vfio_display_dmabuf_scanout(dpy->vdev->vbasedev.name,
+                                          primary->plane.id,
+                                          primary->plane.width,
+                                          primary->plane.height);
+        dpy->dmabuf.primary = primary;
+        dpy->dmabuf.gl_scanout = true;
+        qemu_console_resize(dpy->con, primary->plane.width,
+                            primary->plane.height);
+        dpy_gl_scanout_dmabuf(dpy->con, primary->buf);
+    }
+    dpy->guest_scanout = true;
+    vfio_display_dmabuf_cursor(dpy, false);
+    /* the ABI has no change signal: the whole plane may have changed */
+    dpy_gl_update(dpy->con, 0, 0, primary->plane.width, primary->plane.height);
+    dpy->stats.gl_updates++;
+}
+
+/* the guest shows no primary plane: ramfb, if there is one */
+static void vfio_display_dmabuf_none(VFIODisplay *dpy)
+{
+    if (dpy->dmabuf.gl_scanout) {
+        dpy_gl_scanout_disable(dpy->con);
+        dpy->dmabuf.gl_scanout = false;
+    }
+    dpy->dmabuf.primary = NULL;
+    dpy->guest_scanout = false;
+    vfio_display_show_ramfb(dpy);
+}
+
 static void vfio_display_dmabuf_update(void *opaque)
 {
     VFIODisplay *dpy = opaque;
@@ -246,44 +317,12 @@ static void vfio_display_dmabuf_update(void *opaque)
         return;                 /* keep the last good frame */
     }
     if (!primary) {
-        if (dpy->dmabuf.primary && !dpy->readback.active) {
-            dpy_gl_scanout_disable(dpy->con);
-        }
-        dpy->dmabuf.primary = NULL;
-        dpy->guest_scanout = false;
-        vfio_display_show_ramfb(dpy);
-        return;
-    }
-    if (dpy->readback.active) {
-        dpy->dmabuf.primary = primary;
-        if (vfio_display_readback_primary(dpy, primary)) {
-            dpy->guest_scanout = true;
-            vfio_display_dmabuf_cursor(dpy);
-        }
-        vfio_display_dmabuf_evict(dpy);
-        return;
-    }
-    if (!vfio_display_readback_gl_ok(dpy, primary)) {
-        vfio_display_dmabuf_evict(dpy);
-        return;                 /* the GL display cannot show it: say so */
-    }
-    if (primary != dpy->dmabuf.primary) {
-        trace_vfio_display_dmabuf_scanout(dpy->vdev->vbasedev.name,
-                                          primary->plane.id,
-                                          primary->plane.width,
-                                          primary->plane.height);
-        dpy->dmabuf.primary = primary;
-        qemu_console_resize(dpy->con, primary->plane.width,
-                            primary->plane.height);
-        dpy_gl_scanout_dmabuf(dpy->con, primary->buf);
-    }
-    dpy->guest_scanout = true;
-    vfio_display_dmabuf_cursor(dpy);
-    /* the ABI has no change signal: the whole plane may have changed */
-    if (!vfio_display_readback_gl_still(dpy, primary)) {
-        dpy_gl_update(dpy->con, 0, 0, primary->plane.width,
-                      primary->plane.height);
-        dpy->stats.gl_updates++;
+        vfio_display_dmabuf_none(dpy);
+    } else if (dpy->readback.active ||
+               !vfio_display_readback_gl_takes(dpy, primary)) {
+        vfio_display_dmabuf_show_readback(dpy, primary);
+    } else if (vfio_display_readback_gl_ok(dpy, primary)) {
+        vfio_display_dmabuf_show_gl(dpy, primary);
     }
     vfio_display_dmabuf_evict(dpy);
 }
@@ -314,17 +353,16 @@ void vfio_display_dmabuf_reset(VFIODisplay *dpy)
 {
     VFIODisplayBuf *b;
 
-    if (dpy->readback.active) {
-        vfio_display_readback_reset(dpy);
-    } else if (dpy->con) {
-        if (dpy->dmabuf.primary) {
+    vfio_display_readback_reset(dpy);
+    if (!dpy->readback.active && dpy->con) {
+        if (dpy->dmabuf.gl_scanout) {
             dpy_gl_scanout_disable(dpy->con);
         }
         if (dpy->dmabuf.cursor) {
             dpy_gl_cursor_dmabuf(dpy->con, NULL, false, 0, 0);
         }
     }
-    vfio_display_readback_gl_reset(dpy);
+    dpy->dmabuf.gl_scanout = false;
     dpy->dmabuf.primary = NULL;
     dpy->dmabuf.cursor = NULL;
     while ((b = QTAILQ_FIRST(&dpy->dmabuf.bufs))) {

@@ -8,23 +8,47 @@
 #include "standard-headers/drm/drm_fourcc.h"
 #include "vfio-display.h"
 
+/*
+ * Every format a vendor driver may report for a plane (GVT-g's SKL+
+ * decoder, mbochs, mdpy, NVIDIA's console), and how it becomes the
+ * x8r8g8b8 every console takes.  DRM formats are little endian, as
+ * pixman's codes are on the hosts we run on.
+ */
 static const struct {
     uint32_t fourcc;
-    pixman_format_code_t pixman;
+    pixman_format_code_t pixman;    /* how pixman reads it, if it can */
     uint32_t bpp;
-    bool alpha;
+    bool alpha;                     /* a cursor may use it */
+    VFIODisplayConv conv;
+    uint8_t yuv[4];                 /* packed 4:2:2: bytes of Y0 Cb Y1 Cr */
 } formats[] = {
-    { DRM_FORMAT_XRGB8888, PIXMAN_x8r8g8b8, 4, false },
-    { DRM_FORMAT_ARGB8888, PIXMAN_a8r8g8b8, 4, true },
-    { DRM_FORMAT_XBGR8888, PIXMAN_x8b8g8r8, 4, false },
-    { DRM_FORMAT_ABGR8888, PIXMAN_a8b8g8r8, 4, true },
-    { DRM_FORMAT_RGB565, PIXMAN_r5g6b5, 2, false },
-    { DRM_FORMAT_XRGB2101010, PIXMAN_x2r10g10b10, 4, false },
-    { DRM_FORMAT_XBGR2101010, PIXMAN_x2b10g10r10, 4, false },
+    { DRM_FORMAT_XRGB8888, PIXMAN_x8r8g8b8, 4, false, VFIO_DISPLAY_CONV_NONE },
+    { DRM_FORMAT_ARGB8888, PIXMAN_a8r8g8b8, 4, true, VFIO_DISPLAY_CONV_NONE },
+    { DRM_FORMAT_XBGR8888, PIXMAN_x8b8g8r8, 4, false,
+      VFIO_DISPLAY_CONV_PIXMAN },
+    { DRM_FORMAT_ABGR8888, PIXMAN_a8b8g8r8, 4, true,
+      VFIO_DISPLAY_CONV_PIXMAN },
+    { DRM_FORMAT_RGB888, PIXMAN_r8g8b8, 3, false, VFIO_DISPLAY_CONV_PIXMAN },
+    { DRM_FORMAT_BGR888, PIXMAN_b8g8r8, 3, false, VFIO_DISPLAY_CONV_PIXMAN },
+    { DRM_FORMAT_RGB565, PIXMAN_r5g6b5, 2, false, VFIO_DISPLAY_CONV_PIXMAN },
+    { DRM_FORMAT_XRGB2101010, PIXMAN_x2r10g10b10, 4, false,
+      VFIO_DISPLAY_CONV_PIXMAN },
+    { DRM_FORMAT_XBGR2101010, PIXMAN_x2b10g10r10, 4, false,
+      VFIO_DISPLAY_CONV_PIXMAN },
+    { DRM_FORMAT_ARGB2101010, PIXMAN_a2r10g10b10, 4, false,
+      VFIO_DISPLAY_CONV_PIXMAN },
+    { DRM_FORMAT_ABGR2101010, PIXMAN_a2b10g10r10, 4, false,
+      VFIO_DISPLAY_CONV_PIXMAN },
+    /* drm_fourcc.h: YUYV is [31:0] Cr0:Y1:Cb0:Y0, and so on */
+    { DRM_FORMAT_YUYV, 0, 2, false, VFIO_DISPLAY_CONV_YUV422, { 0, 1, 2, 3 } },
+    { DRM_FORMAT_YVYU, 0, 2, false, VFIO_DISPLAY_CONV_YUV422, { 0, 3, 2, 1 } },
+    { DRM_FORMAT_UYVY, 0, 2, false, VFIO_DISPLAY_CONV_YUV422, { 1, 0, 3, 2 } },
+    { DRM_FORMAT_VYUY, 0, 2, false, VFIO_DISPLAY_CONV_YUV422, { 1, 2, 3, 0 } },
 };
 
 /* rows of one tile of @modifier; 0 if the modifier is unknown */
-static uint32_t tile_rows(uint64_t modifier, uint32_t *stride_align)
+static uint32_t tile_rows(uint64_t modifier, uint32_t bpp,
+                          uint32_t *stride_align)
 {
     switch (modifier) {
     case DRM_FORMAT_MOD_LINEAR:
@@ -36,6 +60,13 @@ static uint32_t tile_rows(uint64_t modifier, uint32_t *stride_align)
     case I915_FORMAT_MOD_Y_TILED:
         *stride_align = 128;
         return 32;
+    case I915_FORMAT_MOD_Yf_TILED:
+        /* 4 KiB tiles of 128 bytes by 32 rows at 16 and 32 bpp */
+        if (bpp != 2 && bpp != 4) {
+            return 0;
+        }
+        *stride_align = 128;
+        return 32;
     default:
         return 0;
     }
@@ -45,6 +76,10 @@ static bool check_format(VFIODisplayPlane *p, bool cursor, const char **why)
 {
     size_t i;
 
+    if (p->fourcc == DRM_FORMAT_C8) {
+        *why = "C8 (indexed colour): the vfio display ABI carries no palette";
+        return false;
+    }
     for (i = 0; i < ARRAY_SIZE(formats); i++) {
         if (formats[i].fourcc == p->fourcc) {
             if (cursor && !formats[i].alpha) {
@@ -53,6 +88,8 @@ static bool check_format(VFIODisplayPlane *p, bool cursor, const char **why)
             }
             p->pixman = formats[i].pixman;
             p->bpp = formats[i].bpp;
+            p->conv = formats[i].conv;
+            memcpy(p->yuv, formats[i].yuv, sizeof(p->yuv));
             return true;
         }
     }
@@ -70,7 +107,11 @@ static bool check_geometry(VFIODisplayPlane *p, bool cursor, bool dmabuf,
         *why = cursor ? "cursor size out of range" : "size out of range";
         return false;
     }
-    rows = tile_rows(p->modifier, &align);
+    if (p->conv == VFIO_DISPLAY_CONV_YUV422 && p->width % 2) {
+        *why = "packed 4:2:2 YUV of an odd width";
+        return false;
+    }
+    rows = tile_rows(p->modifier, p->bpp, &align);
     if (!rows || (!dmabuf && p->modifier != DRM_FORMAT_MOD_LINEAR)) {
         *why = "unsupported drm_format_mod";
         return false;
@@ -143,14 +184,31 @@ bool vfio_display_plane_same(const VFIODisplayPlane *a,
 }
 
 /*
+ * The offset inside its 4 KiB tile of the 16-byte column @xb (a byte
+ * offset in the tile's 128-byte width) of row @y: Y tiles are 16-byte
+ * columns of 32 rows; Yf tiles (at 16 and 32 bpp) interleave the bits of
+ * x and y above the 16-byte unit, msb to lsb x y x y x y y y, as Intel's
+ * IGT writes them (lib/intel_bufops.c, yf_ptr).
+ */
+static uint32_t tile_y_offset(bool yf, uint32_t xb, uint32_t y)
+{
+    if (!yf) {
+        return xb / 16 * 512 + y * 16;
+    }
+    return (y & 3) * 16 + (y & 4) * 16 + (xb & 0x10) * 8 + (y & 8) * 32 +
+           (xb & 0x20) * 16 + (y & 0x10) * 64 + (xb & 0x40) * 32;
+}
+
+/*
  * Intel tiled layouts to linear, @dst with the plane's stride: X tiles
- * are 512 bytes x 8 rows, row-major; Y tiles 128 bytes x 32 rows made of
- * 16-byte columns of 32 rows (no bit-6 swizzling on the gen9+ parts).
+ * are 512 bytes x 8 rows, row-major; Y and Yf tiles 128 bytes x 32 rows
+ * (no bit-6 swizzling on the gen9+ parts).  Tiles lie row-major.
  */
 void vfio_display_detile(const VFIODisplayPlane *p, const uint8_t *src,
                          uint8_t *dst)
 {
     bool x = p->modifier == I915_FORMAT_MOD_X_TILED;
+    bool yf = p->modifier == I915_FORMAT_MOD_Yf_TILED;
     uint32_t tw = x ? 512 : 128, th = x ? 8 : 32, chunk = x ? 512 : 16;
     uint32_t tiles_per_row = p->stride / tw, y, xb;
     uint64_t tile, off;
@@ -159,7 +217,7 @@ void vfio_display_detile(const VFIODisplayPlane *p, const uint8_t *src,
         for (xb = 0; xb < p->stride; xb += chunk) {
             tile = (uint64_t)(y / th) * tiles_per_row + xb / tw;
             off = tile * 4096 + (x ? (y % th) * 512 :
-                                 (xb % tw) / 16 * 512 + (y % th) * 16);
+                                 tile_y_offset(yf, xb % tw, y % th));
             memcpy(dst + (uint64_t)y * p->stride + xb, src + off, chunk);
         }
     }

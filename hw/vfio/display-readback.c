@@ -46,10 +46,30 @@ static void *vfio_display_readback_map(VFIODisplay *dpy, VFIODisplayBuf *b)
     return b->cpu_map;
 }
 
-static EglReadback *vfio_display_readback_egl(VFIODisplay *dpy, Error **errp)
+/*
+ * Our EGL context, to read @p's buffer: set up once, and after a failure
+ * tried again only for another plane, not at every refresh.
+ */
+static EglReadback *vfio_display_readback_egl(VFIODisplay *dpy,
+                                              const VFIODisplayPlane *p,
+                                              Error **errp)
 {
+    Error *err = NULL;
+
+    if (dpy->readback.egl) {
+        return dpy->readback.egl;
+    }
+    if (dpy->readback.egl_error && p->id == dpy->readback.egl_plane.id &&
+        vfio_display_plane_same(&dpy->readback.egl_plane, p)) {
+        error_setg(errp, "%s", dpy->readback.egl_error);
+        return NULL;
+    }
+    dpy->readback.egl = egl_readback_new(&err);
+    g_clear_pointer(&dpy->readback.egl_error, g_free);
     if (!dpy->readback.egl) {
-        dpy->readback.egl = egl_readback_new(errp);
+        dpy->readback.egl_error = g_strdup(error_get_pretty(err));
+        dpy->readback.egl_plane = *p;
+        error_propagate(errp, err);
     }
     return dpy->readback.egl;
 }
@@ -135,7 +155,7 @@ static bool vfio_display_readback_bytes(VFIODisplay *dpy, VFIODisplayBuf *b,
         error_free(err);
         return false;
     }
-    if (vfio_display_readback_egl(dpy, &err) && !b->gl_all) {
+    if (vfio_display_readback_egl(dpy, &b->plane, &err) && !b->gl_all) {
         b->gl_all = egl_readback_image_new(dpy->readback.egl, fd,
                                            b->plane.stride, 0, 1,
                                            size / b->plane.stride, &err);
@@ -167,7 +187,7 @@ bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b)
     if (!b->gl_checked) {
         b->gl_checked = true;
         if (vfio_display_readback_map(dpy, b) ||
-            !vfio_display_readback_egl(dpy, &err) ||
+            !vfio_display_readback_egl(dpy, &b->plane, &err) ||
             !egl_readback_software(dpy->readback.egl)) {
             /* mappable, a GPU, or nothing to judge with: as before */
             error_free(err);
@@ -181,6 +201,31 @@ bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b)
         }
     }
     return b->gl_ok;
+}
+
+/*
+ * May a GL display be handed @b as it is?  Only if EGL imports its format
+ * with its modifier into the texture a console draws (an Intel Yf buffer
+ * on a GPU whose driver dropped Yf, packed YUV): others are read back and
+ * shown as a surface.  Without our own EGL to ask, as upstream: yes.
+ * Decided once per buffer.
+ */
+bool vfio_display_readback_gl_takes(VFIODisplay *dpy, VFIODisplayBuf *b)
+{
+    Error *err = NULL;
+    EglReadback *egl;
+
+    if (!b->gl_takes_checked) {
+        b->gl_takes_checked = true;
+        egl = vfio_display_readback_egl(dpy, &b->plane, &err);
+        error_free(err);
+        b->gl_takes = !egl || egl_readback_importable(egl, b->plane.fourcc,
+                                                      b->plane.modifier);
+        trace_vfio_display_readback_gl_takes(dpy->vdev->vbasedev.name,
+                                             b->plane.id, b->plane.fourcc,
+                                             b->plane.modifier, b->gl_takes);
+    }
+    return b->gl_takes;
 }
 
 /*
@@ -273,72 +318,6 @@ static bool vfio_display_readback_still(VFIODisplay *dpy, VFIODisplayBuf *b)
     }
     dpy->stats.bytes_read += (uint64_t)count * unit;
     return same;
-}
-
-/*
- * GL displays without a GPU (egl-headless, SPICE gl=on on llvmpipe)
- * render, and egl-headless reads back, the whole frame for every update:
- * two thirds of a core for a still 1080p screen if every refresh sends
- * one.  Here every refresh reads the next row set of @b through our own
- * import and compares it with what the same rows held a rotation ago.
- * True: the frame is still (no sampled row has differed for STILL_MS), so
- * this refresh sends no update.  A rotation of samples compares every row
- * with its last read, so any change is sent within SAMPLE_STEP refreshes;
- * one SAMPLE_STEP rows tall at the next.  Refreshes far apart, and a
- * screendump, always send one, and a still screen one every GL_STILL_MS:
- * a SPICE gl=on client that connects is sent the scanout but draws only
- * on an update.  With a GPU, updates cost little and every refresh sends
- * one, as upstream.
- */
-bool vfio_display_readback_gl_still(VFIODisplay *dpy, VFIODisplayBuf *b)
-{
-    const VFIODisplayPlane *p = &b->plane;
-    size_t unit = vfio_display_readback_unit(p);
-    size_t pitch = unit * VFIO_DISPLAY_SAMPLE_STEP;
-    int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
-    int64_t gap = now - dpy->readback.gl.refresh_ms;
-    uint32_t rows = p->min_size / unit, first, count, i;
-    const uint8_t *dst;
-    uint8_t *ref;
-
-    if (!dpy->readback.egl || !egl_readback_software(dpy->readback.egl) ||
-        rows < VFIO_DISPLAY_SAMPLE_STEP) {
-        return false;
-    }
-    dpy->readback.gl.refresh_ms = now;
-    if (dpy->readback.gl.plane.id != p->id ||
-        !vfio_display_plane_same(&dpy->readback.gl.plane, p)) {
-        /* another buffer: what the rows held is not known yet */
-        dpy->readback.gl.plane = *p;
-        dpy->readback.gl.valid = 0;
-        dpy->readback.gl.changed_ms = now;
-    }
-    first = vfio_display_sample_next(&dpy->readback.gl.phase, rows, &count);
-    dst = vfio_display_readback_sample_gl(dpy, b, unit, first, count);
-    if (!dst) {
-        return false;
-    }
-    dpy->stats.samples++;
-    dpy->stats.bytes_read += (uint64_t)count * unit;
-    ref = vfio_display_readback_buf(&dpy->readback.gl.ref,
-                                    &dpy->readback.gl.ref_size, p->min_size) +
-          first * unit;
-    if (!(dpy->readback.gl.valid & BIT(first)) ||
-        !vfio_display_rows_same(dst, unit, ref, pitch, unit, count)) {
-        for (i = 0; i < count; i++) {
-            memcpy(ref + i * pitch, dst + i * unit, unit);
-        }
-        dpy->readback.gl.valid |= BIT(first);
-        dpy->readback.gl.changed_ms = now;
-    }
-    if (gap > VFIO_DISPLAY_GAP_MS ||
-        now - dpy->readback.gl.changed_ms < VFIO_DISPLAY_STILL_MS ||
-        now - dpy->readback.gl.update_ms >= VFIO_DISPLAY_GL_STILL_MS ||
-        qemu_console_update_awaited(dpy->con)) {
-        dpy->readback.gl.update_ms = now;
-        return false;
-    }
-    return true;
 }
 
 /* show primary buffer @b; false (last frame kept) after a fault */
@@ -484,11 +463,4 @@ void vfio_display_readback_reset(VFIODisplay *dpy)
     g_clear_pointer(&dpy->readback.linear, vfio_display_frame_free);
     dpy->readback.linear_size = 0;
     g_clear_pointer(&dpy->readback.cursor, g_free);
-}
-
-/* GL displays: forget what the samples read (device reset, finalize) */
-void vfio_display_readback_gl_reset(VFIODisplay *dpy)
-{
-    vfio_display_frame_free(dpy->readback.gl.ref);
-    memset(&dpy->readback.gl, 0, sizeof(dpy->readback.gl));
 }

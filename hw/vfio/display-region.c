@@ -150,13 +150,15 @@ static void vfio_display_region_busy(VFIODisplay *dpy,
         dpy->region.busy = 0;
         return;
     }
-    if (++dpy->region.busy < VFIO_DISPLAY_DIRECT_ENTER || !s->surface ||
+    /* only a plane every console takes as it is: x8r8g8b8, pixman's stride */
+    if (plane->conv != VFIO_DISPLAY_CONV_NONE || plane->stride % 4 ||
+        ++dpy->region.busy < VFIO_DISPLAY_DIRECT_ENTER || !s->surface ||
         qemu_console_surface(dpy->con) != s->surface) {
         return;
     }
     trace_vfio_display_region_direct(dpy->vdev->vbasedev.name, true);
     dpy->region.direct = qemu_create_displaysurface_from(
-        plane->width, plane->height, plane->pixman, plane->stride,
+        plane->width, plane->height, PIXMAN_x8r8g8b8, plane->stride,
         dpy->region.buffer.mmaps[0].mmap);
     /* the console frees the shadow's surface, not its pixels */
     dpy_gfx_replace_surface(dpy->con, dpy->region.direct);
@@ -184,8 +186,9 @@ static bool vfio_display_region_still(VFIODisplay *dpy,
     }
     dpy->stats.bytes_read += count * len;
     return vfio_display_rows_same(src + (size_t)first * plane->stride, pitch,
-                                  s->pixels + (size_t)first * plane->stride,
-                                  pitch, len, count);
+                                  s->pixels + first * s->pitch,
+                                  s->pitch * VFIO_DISPLAY_SAMPLE_STEP, len,
+                                  count);
 }
 
 static void vfio_display_region_update(void *opaque)

@@ -330,6 +330,7 @@ void vfio_display_finalize(VFIOPCIDevice *vdev)
     }
     vfio_display_edid_exit(dpy);
     egl_readback_free(dpy->readback.egl);
+    g_free(dpy->readback.egl_error);
     g_free(dpy);
     vdev->dpy = NULL;
 }

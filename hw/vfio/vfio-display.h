@@ -27,6 +27,8 @@
 #define VFIO_DISPLAY_QUERY_PATIENCE 2
 /* dma-buf ids kept imported (each holds one fd) */
 #define VFIO_DISPLAY_DMABUF_CACHE  16
+/* a dma-buf refused (too small) is fetched again after this long */
+#define VFIO_DISPLAY_REJECT_RETRY_MS 1000
 /*
  * Sampling a still screen (display-damage.c): once a frame has not
  * changed for STILL_MS, a refresh that follows the last within GAP_MS
@@ -36,8 +38,6 @@
 #define VFIO_DISPLAY_STILL_MS      500
 #define VFIO_DISPLAY_GAP_MS        100
 #define VFIO_DISPLAY_FULL_MS       2000
-/* a GL display is sent an update of a still screen this often */
-#define VFIO_DISPLAY_GL_STILL_MS   1000
 /*
  * The region shown directly (display-region.c): after DIRECT_ENTER
  * refreshes in a row that damaged half the frame; measured again every
@@ -47,6 +47,17 @@
 #define VFIO_DISPLAY_DIRECT_CHECK  8
 
 /*
+ * How a plane's pixels become the x8r8g8b8 surface every console takes
+ * (pixman's stride rules, each listener's formats): the surfaces we hand
+ * a console are always x8r8g8b8 on a stride of our own.
+ */
+typedef enum VFIODisplayConv {
+    VFIO_DISPLAY_CONV_NONE,         /* already x8r8g8b8 (alpha ignored) */
+    VFIO_DISPLAY_CONV_PIXMAN,       /* pixman composites from ->pixman */
+    VFIO_DISPLAY_CONV_YUV422,       /* packed 4:2:2, BT.601 limited range */
+} VFIODisplayConv;
+
+/*
  * A plane the vendor driver reported, checked once where it enters
  * (vfio_display_plane_check): everything after this trusts it.
  */
@@ -54,6 +65,8 @@ typedef struct VFIODisplayPlane {
     uint32_t fourcc;
     uint64_t modifier;
     pixman_format_code_t pixman;
+    VFIODisplayConv conv;
+    uint8_t yuv[4];                 /* CONV_YUV422: bytes of Y0 Cb Y1 Cr */
     uint32_t bpp;                   /* bytes per pixel */
     uint32_t width, height, stride;
     uint64_t size;                  /* what the vendor says it spans */
@@ -94,6 +107,8 @@ typedef struct VFIODisplayBuf {
     EglReadbackImage *gl_all;       /* imported for read-back: all rows */
     EglReadbackImage *gl_rows[VFIO_DISPLAY_SAMPLE_STEP];   /* samples */
     bool gl_checked, gl_ok;         /* vfio_display_readback_gl_ok() */
+    bool gl_takes_checked, gl_takes;    /* ..._readback_gl_takes() */
+    int64_t rejected_ms;            /* no fd: the dma-buf was refused then */
     QTAILQ_ENTRY(VFIODisplayBuf) next;
 } VFIODisplayBuf;
 
@@ -120,8 +135,10 @@ typedef struct VFIODisplayCounters {
  */
 typedef struct VFIODisplayShadow {
     VFIODisplayPlane plane;
-    uint8_t *pixels;
-    DisplaySurface *surface;
+    uint8_t *pixels;                /* the last frame, in the plane's format */
+    size_t pitch;                   /* of pixels: its rows, 4-byte aligned */
+    uint32_t *converted;            /* x8r8g8b8, unless CONV_NONE */
+    DisplaySurface *surface;        /* x8r8g8b8 on pixels or converted */
     int64_t changed_ms;             /* last refresh that found damage */
     int64_t full_ms;                /* all rows compared since then */
     int64_t rotation_ms;            /* the samples' rotation began */
@@ -164,6 +181,8 @@ struct VFIODisplay {
         bool active;                /* no GL display, or no dma-bufs */
         bool chosen;                /* active is final (first refresh) */
         EglReadback *egl;
+        char *egl_error;            /* its set-up failed, for egl_plane */
+        VFIODisplayPlane egl_plane;
         uint8_t *raw;               /* the buffer's bytes, tiled or not */
         size_t raw_size;
         bool raw_valid;             /* raw is the last frame of raw_plane */
@@ -172,15 +191,6 @@ struct VFIODisplay {
         bool sample_failed;         /* GL could not read samples */
         /* the buffers holding GL imports: the last two primaries, cursor */
         VFIODisplayBuf *gl_holder[3];
-        /* GL displays without a GPU: the rows the samples last read */
-        struct {
-            uint8_t *ref;
-            size_t ref_size;
-            VFIODisplayPlane plane;     /* of the buffer the rows are of */
-            uint32_t valid;             /* the sample rows read, by phase */
-            uint32_t phase;
-            int64_t changed_ms, update_ms, refresh_ms;
-        } gl;
         size_t rows_size;
         uint8_t *cursor_raw;        /* the cursor buffer's bytes */
         size_t cursor_raw_size;
@@ -195,6 +205,7 @@ struct VFIODisplay {
         QTAILQ_HEAD(, VFIODisplayBuf) bufs;
         unsigned count;
         VFIODisplayBuf *primary;
+        bool gl_scanout;            /* a GL display scans out primary */
         VFIODisplayBuf *cursor;
         uint32_t cursor_x, cursor_y;    /* last sent to the console */
         uint32_t hot_x, hot_y;
@@ -221,6 +232,12 @@ const char *vfio_display_plane_name(uint32_t type);
 int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
                            VFIODisplayPlane *plane);
 void vfio_display_surface_release(VFIODisplay *dpy, DisplaySurface *surface);
+
+/* display-convert.c: a plane's pixels to x8r8g8b8 */
+void vfio_display_convert_rect(const VFIODisplayPlane *p, const uint8_t *src,
+                               size_t src_pitch, uint32_t *dst,
+                               size_t dst_pitch, uint32_t x, uint32_t y,
+                               uint32_t w, uint32_t h);
 
 /* display-damage.c */
 #define VFIO_DISPLAY_HUGE_PAGE     (2 * MiB)
@@ -253,8 +270,7 @@ void vfio_display_dmabuf_reset(VFIODisplay *dpy);
 
 /* display-readback.c */
 bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b);
-bool vfio_display_readback_gl_still(VFIODisplay *dpy, VFIODisplayBuf *b);
-void vfio_display_readback_gl_reset(VFIODisplay *dpy);
+bool vfio_display_readback_gl_takes(VFIODisplay *dpy, VFIODisplayBuf *b);
 bool vfio_display_readback_primary(VFIODisplay *dpy, VFIODisplayBuf *b);
 void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b);
 void vfio_display_readback_drop(VFIODisplay *dpy, VFIODisplayBuf *b);

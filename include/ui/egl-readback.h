@@ -30,6 +30,13 @@ void egl_readback_free(EglReadback *rb);
 bool egl_readback_software(EglReadback *rb);
 
 /*
+ * Does @rb's EGL import a dma-buf of @fourcc with @modifier into a
+ * GL_TEXTURE_2D, as GL consoles bind them (eglQueryDmaBufModifiersEXT)?
+ */
+bool egl_readback_importable(EglReadback *rb, uint32_t fourcc,
+                             uint64_t modifier);
+
+/*
  * Copy the first @rows rows of @stride bytes of dma-buf @fd into @dst,
  * byte for byte, whatever the buffer's format and tiling (it is imported
  * as @stride / 4 texels of 4 bytes a row).  The caller keeps @fd.  The
