@@ -73,6 +73,7 @@ static const SimModelOps *const models[] = {
     &sim_model_mdpy,
     &sim_model_mbochs,
     &sim_model_gvt,
+    &sim_model_nvidia,
 };
 
 void sim_log(const char *cat, const char *fmt, ...)

@@ -253,5 +253,6 @@ void sim_edid_describe(const struct vfio_region_gfx_edid *regs,
 extern const SimModelOps sim_model_mdpy;
 extern const SimModelOps sim_model_mbochs;
 extern const SimModelOps sim_model_gvt;
+extern const SimModelOps sim_model_nvidia;
 
 #endif
