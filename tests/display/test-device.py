@@ -189,6 +189,33 @@ def test_ramfb(tmp, display):
        "ramfb (%s): the guest's plane replaces it" % display, err)
 
 
+# A mount namespace whose /dev has a render node only root may open, and
+# QEMU started in it as nobody: what libvirt's qemu user meets on a host
+# whose /dev/dri/renderD128 it may not use.
+RENDERNODE_NS = """set -e
+mount -t tmpfs tmpfs /dev
+mknod -m 666 /dev/null c 1 3
+mknod -m 666 /dev/urandom c 1 9
+mkdir /dev/dri
+mknod -m 600 /dev/dri/renderD128 c 226 128
+exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+"""
+
+
+def test_rendernode_denied():
+    """A render node that exists but cannot be opened: no silent fallback
+    to the CPU's renderer, a warning naming it and why."""
+    p = subprocess.run(["unshare", "-m", "sh", "-c", RENDERNODE_NS, "sh",
+                        QEMU, "-M", "none", "-nodefaults", "-display",
+                        "egl-headless"], capture_output=True, text=True,
+                       timeout=60)
+    ok(p.returncode != 0 and "warning: egl: render node /dev/dri/renderD128 "
+       "cannot be opened: Permission denied" in p.stderr and
+       "surfaceless" not in p.stderr,
+       "egl-headless: a render node nobody may open is named with its "
+       "errno, no surfaceless fallback", p.stderr)
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "config"), "w") as f:
@@ -199,6 +226,7 @@ def main():
         test_reset(tmp)
         test_ramfb(tmp, "none")
         test_ramfb(tmp, "egl-headless")
+    test_rendernode_denied()
     return tap.done()
 
 
