@@ -1,5 +1,5 @@
 # Entry points; each is a thin call into scripts/.
-.PHONY: all build demo check check-kernel bench
+.PHONY: all build demo check check-kernel bench fuzz
 all: build
 build:
 	./scripts/build.sh
@@ -11,3 +11,8 @@ check-kernel:
 	./scripts/check-kernel.sh
 bench:
 	./scripts/bench.sh $(BENCH)
+# make fuzz SECONDS=N SEED=S [FUZZ="--asan --console vnc ..."]
+SECONDS ?= 600
+SEED ?= 1
+fuzz:
+	./scripts/fuzz.sh $(FUZZ) --seconds $(SECONDS) --seed $(SEED)

@@ -80,17 +80,20 @@ run_suite libvirt timeout 420 /usr/bin/python3 \
     "$top/tests/libvirt/test-libvirt.py" "$out/vfio-sim/libvfio-sim.so" \
     "$out/qemu/qemu-system-x86_64" "$out/guest"
 
-# The display suites again on a build with AddressSanitizer; its reports go
-# to files, and there must be none (leaks are QEMU's own business at exit).
-# (its warning about QEMU's coroutines, makecontext, is not a report).
+# The display suites again on a build with AddressSanitizer and UBSan; their
+# reports go to files, and there must be none (leaks are QEMU's own business
+# at exit; ASan's warning about QEMU's coroutines, makecontext, is not a
+# report; a UBSan report is a "runtime error:" line).
 asan_reports() {
     local bad
-    bad=$(grep -l "ERROR: AddressSanitizer" "$1"/* 2> /dev/null || true)
+    bad=$(grep -l -e "ERROR: AddressSanitizer" -e "runtime error:" \
+        "$1"/* 2> /dev/null || true)
     if [ -z "$bad" ]; then
-        echo "ok 1 - AddressSanitizer: no error in $(find "$1" -type f |
-            wc -l) runs"
+        echo "ok 1 - AddressSanitizer and UBSan: no report in $(find "$1" \
+            -type f | wc -l) log files"
     else
-        echo "not ok 1 - AddressSanitizer: errors in $(echo "$bad" | wc -l) runs"
+        echo "not ok 1 - AddressSanitizer and UBSan: reports in $(echo "$bad" |
+            wc -l) log files"
         # shellcheck disable=SC2086
         head -c 8000 $bad | sed 's/^/# /'
     fi
@@ -102,7 +105,16 @@ if "$top/scripts/build-asan.sh" > "$logs/build-asan.log" 2>&1; then
     rm -rf "$asan"
     mkdir -p "$asan"
     display_suites asan- 600 "$out/qemu-asan/qemu-system-x86_64" \
-        ASAN_OPTIONS="detect_leaks=0:verify_asan_link_order=0:log_path=$asan/asan"
+        ASAN_OPTIONS="detect_leaks=0:verify_asan_link_order=0:log_path=$asan/asan" \
+        UBSAN_OPTIONS="print_stacktrace=1:log_path=$asan/ubsan"
+    # the fuzzer, a fixed budget a console (its case files first); its own
+    # sanitizer logs are checked per sequence, and kept here as well
+    run_suite asan-fuzz timeout 900 /usr/bin/python3 \
+        "$top/tests/display/fuzz.py" --tap --asan --seconds 180 --seed 1 \
+        --shrink-seconds 60 --out "$logs/fuzz" \
+        --qemu "$out/qemu-asan/qemu-system-x86_64" \
+        --simlib "$out/vfio-sim/libvfio-sim.so" \
+        --probe "$out/display/spice-probe" --sanitizer-logs "$asan"
     run_suite asan-reports asan_reports "$asan"
 else
     tail -20 "$logs/build-asan.log"

@@ -489,8 +489,19 @@ class Run:
             env["DBUS_SESSION_BUS_ADDRESS"] = opt.dbus()
         self.errpath = os.path.join(tmp, "stderr")
         self.errfile = open(self.errpath, "w")
-        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=self.errfile)
+        # another build may be relinking the binary: wait for it
+        for tries in range(240):
+            try:
+                self.proc = subprocess.Popen(args, env=env,
+                                             stdout=subprocess.DEVNULL,
+                                             stderr=self.errfile)
+                break
+            except OSError as e:
+                if tries == 239:
+                    raise
+                if tries % 20 == 0:
+                    print("# %s: %s; waiting" % (opt.qemu, e), flush=True)
+                time.sleep(0.5)
         self.errpos = 0
         self.client = None
         self.qmp = None
@@ -675,6 +686,7 @@ def run_sequence(opt, console, model, steps):
         run.start()
         base_fds, base_rss = run.settle()
         seen = {}                   # message -> generation it last came in
+        history = []
         gen = 0
         for i, line in enumerate(steps):
             if not line.startswith(PASSIVE):
@@ -683,10 +695,13 @@ def run_sequence(opt, console, model, steps):
             for msg in run.new_stderr().splitlines():
                 if not ours(msg):
                     continue
+                history.append("after step %d (%s): %s" % (i + 1, line, msg))
                 if seen.get(msg) == gen:
                     raise Failure("repeat", "message repeated without a "
-                                  "change: %s" % re.sub(r"\d+", "N", msg),
-                                  msg)
+                                  "change: %s" % re.sub(
+                                      r"\b\d+\b|0x[0-9a-f]+", "N",
+                                      msg.split("display: ")[-1]),
+                                  "\n".join(history))
                 seen[msg] = gen
         i = None
         fds, rss = run.settle()
@@ -732,6 +747,12 @@ def run_sequence(opt, console, model, steps):
             run.kill()
             if not run.errfile.closed:
                 run.errfile.close()
+            if opt.sanitizer_logs:
+                os.makedirs(opt.sanitizer_logs, exist_ok=True)
+                for path in glob.glob(os.path.join(run.sandir, "*")):
+                    shutil.copy(path, os.path.join(
+                        opt.sanitizer_logs, "fuzz-%s-%s-%s" % (
+                            console, model, os.path.basename(path))))
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -750,7 +771,27 @@ def shrink(opt, console, model, steps, fail):
     want = (fail.kind, fail.sig)
     if fail.step is not None:
         steps = steps[:fail.step + 1]
-    deadline = time.time() + opt.shrink_seconds
+    if opt.shrink_left <= 0:
+        print("# shrink: no time left for shrinking (--shrink-seconds)")
+        return steps
+    for _ in range(3):
+        f = attempt(opt, console, model, steps)
+        if f and (f.kind, f.sig) == want:
+            break
+    if not f or (f.kind, f.sig) != want:
+        print("# shrink: the failure did not come again (%s): not shrunk"
+              % ("%s: %s" % (f.kind, f.sig) if f else "no failure"))
+        return steps
+    t0 = time.time()
+    deadline = t0 + opt.shrink_left
+    try:
+        return _shrink(opt, console, model, steps, fail, deadline)
+    finally:
+        opt.shrink_left -= time.time() - t0
+
+
+def _shrink(opt, console, model, steps, fail, deadline):
+    want = (fail.kind, fail.sig)
     tries = 0
     chunk = max(1, len(steps) // 2)
     while chunk >= 1 and time.time() < deadline:
@@ -851,13 +892,19 @@ def main():
     ap.add_argument("--out", default=os.path.join(b, "fuzz"),
                     help="where minimal reproducers are written")
     ap.add_argument("--no-shrink", dest="shrink", action="store_false")
-    ap.add_argument("--shrink-seconds", type=float, default=180)
+    ap.add_argument("--shrink-seconds", type=float, default=300,
+                    help="time for shrinking, over the whole run")
+    ap.add_argument("--sanitizer-logs", help="a copy of every sanitizer "
+                    "log file goes here")
+    ap.add_argument("--shrink-replay", action="store_true",
+                    help="shrink a failing --replay case too")
     ap.add_argument("--timeout", type=int, default=30)
     ap.add_argument("--asan", action="store_true",
                     help="QEMU is a sanitizer build (looser RSS bound)")
     ap.add_argument("--tap", action="store_true", help="TAP: one test a "
                     "console and one a case file")
     opt = ap.parse_args()
+    opt.shrink_left = opt.shrink_seconds
     opt.tmpdir = tempfile.mkdtemp(prefix="vfio-fuzz-")
     helpers = []
 
@@ -914,7 +961,10 @@ def main():
                 continue
             print("# replay %s" % name, flush=True)
             f = attempt(opt, c, m, case["steps"])
-            if f:
+            if f and opt.replay and opt.shrink_replay:
+                report_failure(opt, figs, c, m, case["steps"], f,
+                               "--replay " + path)
+            elif f:
                 figs.sequences += 1
                 figs.deaths += f.kind == "death"
                 figs.sanitizer += f.kind == "sanitizer"
