@@ -6,7 +6,11 @@
 #include "qemu/osdep.h"
 #include "vfio-display.h"
 
-/* BT.601, limited range (16-235, 16-240), in 8.8 fixed point */
+/*
+ * YCbCr as a guest's i915 scans it out by default: BT.709, limited range
+ * (16-235, 16-240; skl_universal_plane_create's color properties).  The
+ * vfio plane info carries no colour encoding.  In 8.8 fixed point.
+ */
 static inline uint32_t yuv_clamp(int v)
 {
     return v < 0 ? 0 : v > 255 * 256 ? 255 : (v + 128) >> 8;
@@ -16,8 +20,8 @@ static inline uint32_t yuv_pixel(int y, int cb, int cr)
 {
     int c = 298 * (y - 16), d = cb - 128, e = cr - 128;
 
-    return 0xff000000u | yuv_clamp(c + 409 * e) << 16 |
-           yuv_clamp(c - 100 * d - 208 * e) << 8 | yuv_clamp(c + 516 * d);
+    return 0xff000000u | yuv_clamp(c + 459 * e) << 16 |
+           yuv_clamp(c - 55 * d - 136 * e) << 8 | yuv_clamp(c + 541 * d);
 }
 
 /* pixel pairs x..x+w (x and w even) of @h rows */

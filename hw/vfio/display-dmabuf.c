@@ -247,7 +247,7 @@ static void vfio_display_dmabuf_choose(VFIODisplay *dpy)
     dpy->readback.active = true;
 }
 
-/* @primary through read-back: a console without GL, or a buffer GL won't take */
+/* @primary read back: a console without GL, or a buffer GL does not take */
 static void vfio_display_dmabuf_show_readback(VFIODisplay *dpy,
                                               VFIODisplayBuf *primary)
 {

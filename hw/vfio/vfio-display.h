@@ -54,7 +54,7 @@
 typedef enum VFIODisplayConv {
     VFIO_DISPLAY_CONV_NONE,         /* already x8r8g8b8 (alpha ignored) */
     VFIO_DISPLAY_CONV_PIXMAN,       /* pixman composites from ->pixman */
-    VFIO_DISPLAY_CONV_YUV422,       /* packed 4:2:2, BT.601 limited range */
+    VFIO_DISPLAY_CONV_YUV422,       /* packed 4:2:2, BT.709 limited range */
 } VFIODisplayConv;
 
 /*
