@@ -106,7 +106,7 @@ if "$top/scripts/build-asan.sh" > "$logs/build-asan.log" 2>&1; then
     mkdir -p "$asan"
     display_suites asan- 600 "$out/qemu-asan/qemu-system-x86_64" \
         ASAN_OPTIONS="detect_leaks=0:verify_asan_link_order=0:log_path=$asan/asan" \
-        UBSAN_OPTIONS="print_stacktrace=1:log_path=$asan/ubsan"
+        UBSAN_OPTIONS="print_stacktrace=1:log_path=$asan/ubsan:suppressions=$top/scripts/ubsan.supp"
     # the fuzzer, a fixed budget a console (its case files first); its own
     # sanitizer logs are checked per sequence, and kept here as well
     run_suite asan-fuzz timeout 900 /usr/bin/python3 \

@@ -470,8 +470,9 @@ class Run:
                    ASAN_OPTIONS="detect_leaks=0:verify_asan_link_order=0:"
                    "handle_abort=1:quarantine_size_mb=32:log_path=%s/asan"
                    % self.sandir,
-                   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:"
-                   "log_path=%s/ubsan" % self.sandir)
+                   UBSAN_OPTIONS="print_stacktrace=1:log_path=%s/ubsan:"
+                   "suppressions=%s" % (self.sandir, os.path.join(
+                       TOP, "scripts", "ubsan.supp")))
         self.port = None
         if c.get("vnc"):
             self.port = rfb.free_port()
