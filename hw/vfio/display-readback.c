@@ -67,6 +67,8 @@ static EglReadback *vfio_display_readback_egl(VFIODisplay *dpy,
     dpy->readback.egl = egl_readback_new(&err);
     g_clear_pointer(&dpy->readback.egl_error, g_free);
     if (!dpy->readback.egl) {
+        trace_vfio_display_readback_egl_failed(dpy->vdev->vbasedev.name,
+                                               p->id, error_get_pretty(err));
         dpy->readback.egl_error = g_strdup(error_get_pretty(err));
         dpy->readback.egl_plane = *p;
         error_propagate(errp, err);

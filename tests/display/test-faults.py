@@ -13,6 +13,7 @@
 import os
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
@@ -194,6 +195,62 @@ def test_unplug(tmp):
        "exit %s %s" % (q.proc.returncode, err))
 
 
+def test_rejected_id(tmp):
+    """GVT-g gives a freed id to the next new buffer: an id whose dma-buf
+    was refused (smaller than its plane) is fetched again once its buffer
+    is a new one, even where the plane looks the same."""
+    q = Qemu(QEMU, SIMLIB, tmp, GVT, extra=["-trace",
+                                             "vfio_display_dmabuf_get"])
+    show(tmp, GVT, 640, 480)
+    q.dump()
+    # buffer 1 reported taller than it is: its dma-buf is refused
+    control(tmp, "hostile %s primary:height=960" % GVT)
+    control(tmp, "hostile %s primary:size=2457600" % GVT)
+    show(tmp, GVT, 640, 480, buf=1)
+    img, err = q.dump()
+    refused = img and wrong(img) == 0
+    # the guest makes buffer 1 really 640x960: the freed id comes back
+    control(tmp, "clear %s" % GVT)
+    show(tmp, GVT, 640, 960, buf=1)
+    shown = None
+    for _ in range(20):
+        img, err2 = q.dump()
+        if img and img[:2] == (640, 960) and wrong(img) == 0:
+            shown = img
+            break
+        time.sleep(0.1)
+    alive = q.alive()
+    err = q.stop()
+    gets = [line for line in err.splitlines()
+            if line.startswith("vfio_display_dmabuf_get")]
+    ok(refused and shown and alive and len(gets) == 3 and
+       "needs 2457600 bytes, but the dma-buf has 1228800" in err,
+       "a refused dma-buf id is fetched again for the new buffer that "
+       "reuses it, and shown (3 GETs)", err)
+
+
+def test_egl_retry(tmp):
+    """No EGL at all: its set-up is tried once per plane, not at every
+    refresh, and the one message says why."""
+    q = Qemu(QEMU, SIMLIB, tmp, GVT,
+             extra=["-trace", "vfio_display_readback_egl_failed"],
+             env={"__EGL_VENDOR_LIBRARY_FILENAMES": "/nonexistent.json"})
+    show(tmp, GVT, 320, 96)
+    for _ in range(5):
+        q.dump()
+    show(tmp, GVT, 320, 96, buf=1)
+    for _ in range(5):
+        q.dump()
+    alive = q.alive()
+    err = q.stop()
+    tries = [line for line in err.splitlines()
+             if line.startswith("vfio_display_readback_egl_failed")]
+    ok(alive and len(tries) == 2 and len(warnings(err)) == 1 and
+       "EGL has no surfaceless platform" in err,
+       "no EGL: set up once per plane over 10 refreshes, one message",
+       err)
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "config"), "w") as f:
@@ -209,6 +266,8 @@ def main():
         test_flips(tmp, "gl", "egl-headless")
         test_modes(tmp)
         test_unplug(tmp)
+        test_rejected_id(tmp)
+        test_egl_retry(tmp)
     return tap.done()
 
 
