@@ -636,7 +636,7 @@ class Run:
 
     def settle(self):
         """Faults cleared, the model's first frame again, refreshes."""
-        control(self.tmp, "clear " + UUID)
+        self.step("ctl clear")
         for line in MODELS[self.model]["prologue"]:
             self.step(line)
         for _ in range(3):
@@ -727,7 +727,11 @@ def run_sequence(opt, console, model, steps):
             messages(i, line)
         i = None
         fds, rss = run.settle()
-        counters = control(tmp, "counters " + UUID)
+        try:
+            counters = control(tmp, "counters " + UUID)
+        except OSError:
+            run.check("counters")
+            raise
         stats = run.stats()
         run.client_check()
         gl = CONSOLES[console].get("gl") or CONSOLES[console].get("spice") \
@@ -749,9 +753,11 @@ def run_sequence(opt, console, model, steps):
         if rss > base_rss + rslack:
             raise Failure("leak", "RSS %d -> %d MiB after a settle (at most "
                           "+%d)" % (base_rss >> 20, rss >> 20, rslack >> 20))
-        if "bug" in counters:
+        bugs = sorted(set(re.findall(r"[\w-]*-bug-[\w-]*", counters)))
+        if bugs:
             raise Failure("kernel-bug", "the consumer triggered a kernel bug "
-                          "of the model: %s" % counters)
+                          "of the model: %s" % " ".join(bugs),
+                          "simulator counters: " + counters)
         rc = run.stop()
         err = run.stderr()
         reps = sanitizer_reports(run.sandir)
@@ -950,7 +956,8 @@ def main():
         if not hasattr(opt, "_dbus"):
             proc = subprocess.Popen(["dbus-daemon", "--session", "--nofork",
                                      "--print-address=1"],
-                                    stdout=subprocess.PIPE, text=True)
+                                    stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, text=True)
             helpers.append(proc)
             opt._dbus = proc.stdout.readline().strip()
         return opt._dbus
@@ -1019,7 +1026,9 @@ def main():
             index = opt.sequence if opt.sequence is not None else 0
             k = 0
             while True:
-                m = use[k % len(use)]
+                # each console starts at another model: short budgets
+                # still cover them all
+                m = use[(k + consoles.index(c)) % len(use)]
                 steps = generate(opt.seed, c, m, index, formats, modifiers,
                                  opt.steps)
                 t0 = time.time()
