@@ -746,13 +746,15 @@ def run_sequence(opt, console, model, steps):
             kinds = {}
             for t in extra:
                 kinds[t] = kinds.get(t, 0) + 1
-            raise Failure("leak", "fds %d -> %d after a settle (at most +%d)"
-                          % (base_fds, fds, slack), "new fds: " + ", ".join(
+            raise Failure("leak", "fds past the baseline + %d after a "
+                          "settle" % slack, "fds %d -> %d; new fds: "
+                          % (base_fds, fds) + ", ".join(
                               "%d x %s" % (n, t) for t, n in kinds.items()) +
                           "\nsimulator counters: " + counters)
         if rss > base_rss + rslack:
-            raise Failure("leak", "RSS %d -> %d MiB after a settle (at most "
-                          "+%d)" % (base_rss >> 20, rss >> 20, rslack >> 20))
+            raise Failure("leak", "RSS past the baseline + %d MiB after a "
+                          "settle" % (rslack >> 20), "RSS %d -> %d MiB"
+                          % (base_rss >> 20, rss >> 20))
         bugs = sorted(set(re.findall(r"[\w-]*-bug-[\w-]*", counters)))
         if bugs:
             raise Failure("kernel-bug", "the consumer triggered a kernel bug "
