@@ -110,7 +110,7 @@ if "$top/scripts/build-asan.sh" > "$logs/build-asan.log" 2>&1; then
     # the fuzzer, a fixed budget a console (its case files first); its own
     # sanitizer logs are checked per sequence, and kept here as well
     run_suite asan-fuzz timeout 900 /usr/bin/python3 \
-        "$top/tests/display/fuzz.py" --tap --asan --seconds 180 --seed 1 \
+        "$top/tests/display/fuzz.py" --tap --asan --seconds 150 --seed 1 \
         --shrink-seconds 60 --out "$logs/fuzz" \
         --qemu "$out/qemu-asan/qemu-system-x86_64" \
         --simlib "$out/vfio-sim/libvfio-sim.so" \
