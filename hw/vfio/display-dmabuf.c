@@ -348,10 +348,16 @@ const GraphicHwOps vfio_display_readback_ops = {
     .ui_info = vfio_display_edid_ui_info,
 };
 
-/* drop the scanout and every buffer (device reset, finalize) */
+/*
+ * Device reset: the guest's planes are gone; the scanout goes, the
+ * buffers stay.  A vendor keeps its dma-buf objects over a reset, and the
+ * guest shows them again under their ids: a GET of an id whose fd was
+ * closed is a kernel bug on mbochs (its pages were put), and so is one
+ * whose file a GL driver still holds.  Refused ids (no fd) are forgotten.
+ */
 void vfio_display_dmabuf_reset(VFIODisplay *dpy)
 {
-    VFIODisplayBuf *b;
+    VFIODisplayBuf *b, *next;
 
     vfio_display_readback_reset(dpy);
     if (!dpy->readback.active && dpy->con) {
@@ -365,6 +371,19 @@ void vfio_display_dmabuf_reset(VFIODisplay *dpy)
     dpy->dmabuf.gl_scanout = false;
     dpy->dmabuf.primary = NULL;
     dpy->dmabuf.cursor = NULL;
+    QTAILQ_FOREACH_SAFE(b, &dpy->dmabuf.bufs, next, next) {
+        if (!b->buf) {
+            vfio_display_dmabuf_drop(dpy, b);
+        }
+    }
+}
+
+/* finalize: the scanout and every buffer go */
+void vfio_display_dmabuf_finalize(VFIODisplay *dpy)
+{
+    VFIODisplayBuf *b;
+
+    vfio_display_dmabuf_reset(dpy);
     while ((b = QTAILQ_FIRST(&dpy->dmabuf.bufs))) {
         vfio_display_dmabuf_drop(dpy, b);
     }

@@ -301,7 +301,7 @@ bool vfio_display_has_edid(VFIOPCIDevice *vdev)
     return vdev->dpy && vdev->dpy->edid.info;
 }
 
-/* device reset: the guest's planes are gone; drop scanout and buffers */
+/* device reset: the guest's planes are gone; drop what is shown */
 void vfio_display_reset(VFIOPCIDevice *vdev)
 {
     VFIODisplay *dpy = vdev->dpy;
@@ -312,8 +312,11 @@ void vfio_display_reset(VFIOPCIDevice *vdev)
     trace_vfio_display_reset(vdev->vbasedev.name);
     vfio_display_dmabuf_reset(dpy);
     vfio_display_region_reset(dpy);
+    /*
+     * A vendor fault outlives the guest's reset: it is reported again only
+     * once the device has recovered from it (vfio_display_recovered).
+     */
     dpy->guest_scanout = false;
-    memset(dpy->faulted, 0, sizeof(dpy->faulted));
 }
 
 void vfio_display_finalize(VFIOPCIDevice *vdev)
@@ -323,7 +326,7 @@ void vfio_display_finalize(VFIOPCIDevice *vdev)
     if (!dpy) {
         return;
     }
-    vfio_display_dmabuf_reset(dpy);
+    vfio_display_dmabuf_finalize(dpy);
     vfio_display_region_reset(dpy);
     if (dpy->con) {
         graphic_console_close(dpy->con);

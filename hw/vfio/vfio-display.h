@@ -267,6 +267,7 @@ void vfio_display_shadow_reset(VFIODisplay *dpy, VFIODisplayShadow *s);
 extern const GraphicHwOps vfio_display_dmabuf_ops;
 extern const GraphicHwOps vfio_display_readback_ops;
 void vfio_display_dmabuf_reset(VFIODisplay *dpy);
+void vfio_display_dmabuf_finalize(VFIODisplay *dpy);
 
 /* display-readback.c */
 bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b);
