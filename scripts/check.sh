@@ -47,10 +47,33 @@ run_suite vfio-sim-gvt timeout 120 env \
     LD_PRELOAD="$out/vfio-sim/libvfio-sim.so" "$out/vfio-sim/test-gvt"
 run_suite vfio-sim-control timeout 120 env \
     LD_PRELOAD="$out/vfio-sim/libvfio-sim.so" "$out/vfio-sim/test-control"
+run_suite vfio-sim-nvidia timeout 120 env \
+    LD_PRELOAD="$out/vfio-sim/libvfio-sim.so" "$out/vfio-sim/test-nvidia"
 run_suite vfio-sim-egl env LD_PRELOAD="$out/vfio-sim/libvfio-sim.so" \
     "$out/vfio-sim/test-egl"
 run_suite vfio-sim-egl-nogpu env LD_PRELOAD="$out/vfio-sim/libvfio-sim.so" \
     VFIO_SIM_GPU=none "$out/vfio-sim/test-egl"
+# the simulator's own tests on its ASan and UBSan build, leaks detected; a
+# preloaded ASan library needs the runtimes loaded before it
+simasan_suites() {
+    local lib t
+    echo "== build: the simulator with ASan and UBSan"
+    if ! make -s -C "$top/tests/vfio-sim" O="$out/vfio-sim-asan" SANITIZE=1 \
+        > "$logs/build-sim-asan.log" 2>&1; then
+        tail -20 "$logs/build-sim-asan.log"
+        echo "not ok - the simulator's sanitizer build failed"
+        failed=$((failed + 1))
+        return
+    fi
+    lib="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+    lib="$lib $out/vfio-sim-asan/libvfio-sim.so"
+    for t in abi gvt control nvidia egl; do
+        run_suite "vfio-sim-asan-$t" timeout 300 env \
+            ASAN_OPTIONS=detect_leaks=1 LD_PRELOAD="$lib" \
+            "$out/vfio-sim-asan/test-$t"
+    done
+}
+simasan_suites
 run_suite fidelity /usr/bin/python3 "$top/tests/vfio-sim/test-fidelity.py" \
     "$out/vfio-sim/libvfio-sim.so" /usr/bin/qemu-system-x86_64
 run_suite guest timeout 600 /usr/bin/python3 "$top/tests/guest/test-guest.py" \
@@ -60,7 +83,7 @@ run_suite guest timeout 600 /usr/bin/python3 "$top/tests/guest/test-guest.py" \
 display_suites() {
     local prefix=$1 limit=$2 qemu=$3 t name
     shift 3
-    for t in screendump faults clients gtk device still; do
+    for t in screendump faults clients gtk device still formats; do
         name=${prefix}display-$t
         [ "$t" = screendump ] && name=${prefix}display
         run_suite "$name" timeout "$limit" env "$@" /usr/bin/python3 \
