@@ -93,11 +93,15 @@ static void vfio_display_readback_fault(VFIODisplay *dpy, Error *err)
     }
 }
 
-/* *@buf, of *@buf_size bytes, grown to hold @size (a frame's buffer) */
+/*
+ * *@buf, of *@buf_size bytes, made to hold @size (a frame's buffer):
+ * grown, and shrunk once a frame needs under half of it, so that memory
+ * goes back down after a large plane.
+ */
 static uint8_t *vfio_display_readback_buf(uint8_t **buf, size_t *buf_size,
                                           size_t size)
 {
-    if (*buf_size < size) {
+    if (*buf_size < size || size < *buf_size / 2) {
         vfio_display_frame_free(*buf);
         *buf = vfio_display_frame_alloc(size);
         *buf_size = size;

@@ -3,10 +3,11 @@
 #
 # Every fault the simulator can inject into what a vendor driver reports,
 # on each of our display paths (dma-bufs read back on -display none,
-# dma-bufs on a GL console, mdpy's region): the last good frame stays,
-# each fault is one message at most, QEMU keeps answering, the display
-# recovers when the fault goes, and no fd leaks over many page flips,
-# mode sets or an unplug.  TAP output.
+# dma-bufs on a GL console, mdpy's region), and the hostile plane fields
+# on VNC, SPICE 2D, SPICE gl=on and GTK gl=off and gl=on: the last good
+# frame stays, each fault is one message at most, QEMU keeps answering,
+# the display recovers when the fault goes, and no fd leaks over many
+# page flips, mode sets or an unplug.  TAP output.
 #
 # usage: test-faults.py SIMLIB QEMU
 
@@ -18,8 +19,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
-from simtap import Tap, control  # noqa: E402
+from simtap import Tap, control, start_xvfb  # noqa: E402
 from display import CONFIG, GVT, MBOCHS, MDPY, Qemu, wrong  # noqa: E402
+import rfb  # noqa: E402
 
 SIMLIB, QEMU = sys.argv[1:3]
 tap = Tap()
@@ -75,8 +77,8 @@ def warnings(err):
     return [line for line in err.splitlines() if "display:" in line]
 
 
-def run_faults(tmp, path, uuid, display, faults):
-    q = Qemu(QEMU, SIMLIB, tmp, uuid, display=display)
+def run_faults(tmp, path, uuid, display, faults, extra=(), env=None):
+    q = Qemu(QEMU, SIMLIB, tmp, uuid, display=display, extra=extra, env=env)
     size = (640, 480)
     show(tmp, uuid, *size)
     img, err = q.dump()
@@ -251,6 +253,35 @@ def test_egl_retry(tmp):
        err)
 
 
+# the hostile plane fields on every other console: (name, -display, extra)
+CONSOLES = [
+    ("vnc", "none", lambda tmp: ["-vnc", "127.0.0.1:%d" %
+                                 (rfb.free_port() - 5900)]),
+    ("spice", "none", lambda tmp: ["-spice", "port=%d,disable-ticketing=on"
+                                   % rfb.free_port()]),
+    ("spice-gl", "none", lambda tmp: [
+        "-spice", "unix=on,addr=%s,disable-ticketing=on,gl=on" %
+        os.path.join(tmp, "spice.sock")]),
+    ("gtk", "gtk,gl=off", lambda tmp: []),
+    ("gtk-gl", "gtk,gl=on", lambda tmp: []),
+]
+
+
+def hostile_per_console(tmp):
+    xvfb, xdisplay = start_xvfb()
+    hostile = [f for f in QUERY_FAULTS if f[0].startswith("hostile")]
+    try:
+        for name, display, extra in CONSOLES:
+            env = {"DISPLAY": xdisplay}
+            run_faults(tmp, name + " (gvt)", GVT, display, hostile,
+                       extra(tmp), env)
+            run_faults(tmp, name + " (mdpy)", MDPY, display,
+                       hostile + REGION_FAULTS, extra(tmp), env)
+    finally:
+        xvfb.terminate()
+        xvfb.wait()
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "config"), "w") as f:
@@ -268,6 +299,7 @@ def main():
         test_unplug(tmp)
         test_rejected_id(tmp)
         test_egl_retry(tmp)
+        hostile_per_console(tmp)
     return tap.done()
 
 
