@@ -139,10 +139,17 @@ bool egl_readback_software(EglReadback *rb)
     return rb->software;
 }
 
+/* a packed YUV format: a GL_TEXTURE_2D import needs a driver's word */
+static bool egl_readback_yuv(uint32_t fourcc)
+{
+    return fourcc == DRM_FORMAT_YUYV || fourcc == DRM_FORMAT_YVYU ||
+           fourcc == DRM_FORMAT_UYVY || fourcc == DRM_FORMAT_VYUY;
+}
+
 /*
- * Does EGL import @fourcc with @modifier?  Without the modifiers
- * extension only linear buffers of formats it lists (or any format, if it
- * cannot list them); with it, what eglQueryDmaBufModifiersEXT says.
+ * Does EGL import @fourcc with @modifier?  With the modifiers extension,
+ * what eglQueryDmaBufModifiersEXT says; without it (or where it lists no
+ * modifier for the format), linear RGB buffers only.
  */
 bool egl_readback_importable(EglReadback *rb, uint32_t fourcc,
                              uint64_t modifier)
@@ -152,14 +159,14 @@ bool egl_readback_importable(EglReadback *rb, uint32_t fourcc,
     g_autofree EGLBoolean *external = NULL;
 
     if (!rb->modifiers) {
-        return modifier == DRM_FORMAT_MOD_LINEAR;
+        return modifier == DRM_FORMAT_MOD_LINEAR && !egl_readback_yuv(fourcc);
     }
     if (!eglQueryDmaBufModifiersEXT(rb->dpy, fourcc, 0, NULL, NULL, &n)) {
         return false;           /* EGL does not know the format */
     }
     if (n == 0) {
         /* a format EGL knows, with no modifiers listed: linear only */
-        return modifier == DRM_FORMAT_MOD_LINEAR;
+        return modifier == DRM_FORMAT_MOD_LINEAR && !egl_readback_yuv(fourcc);
     }
     mods = g_new0(EGLuint64KHR, n);
     /* Mesa 25 leaves it unwritten for formats that are never external */

@@ -62,12 +62,14 @@ void vfio_display_convert_rect(const VFIODisplayPlane *p, const uint8_t *src,
         convert_yuv422(p, src, src_pitch, dst, dst_pitch, x, y, w, h);
         return;
     }
+    /* on our own bits and pitches: pixman fails only to allocate a header */
     from = pixman_image_create_bits(p->pixman, p->width, p->height,
                                     (uint32_t *)src, src_pitch);
     to = pixman_image_create_bits(PIXMAN_x8r8g8b8, p->width, p->height,
                                   dst, dst_pitch);
-    pixman_image_composite(PIXMAN_OP_SRC, from, NULL, to, x, y, 0, 0, x, y,
-                           w, h);
+    g_assert(from && to);
+    pixman_image_composite32(PIXMAN_OP_SRC, from, NULL, to, x, y, 0, 0, x, y,
+                             w, h);
     pixman_image_unref(from);
     pixman_image_unref(to);
 }

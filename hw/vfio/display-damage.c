@@ -110,9 +110,8 @@ static size_t shadow_pitch(const VFIODisplayPlane *p)
 
 /*
  * Copy the rows y0..y0+rows of @src (@p's stride) into @dst (@pitch)
- * where they differ; the
- * tiles found dirty are set in @dirty.  Rows of a tile before its first
- * difference were equal, so they need no copy.
+ * where they differ; the tiles found dirty are set in @dirty.  Rows of a
+ * tile before its first difference were equal, so they need no copy.
  */
 static uint64_t damage_band(const VFIODisplayPlane *p, const uint8_t *src,
                             uint8_t *dst, size_t pitch, uint32_t y0,
@@ -154,8 +153,11 @@ static uint64_t damage_band(const VFIODisplayPlane *p, const uint8_t *src,
 void *vfio_display_frame_alloc(size_t size)
 {
     size_t len = ROUND_UP(size, VFIO_DISPLAY_HUGE_PAGE);
-    void *buf = qemu_memalign(VFIO_DISPLAY_HUGE_PAGE, len);
+    void *buf = qemu_try_memalign(VFIO_DISPLAY_HUGE_PAGE, len);
 
+    if (!buf) {
+        return NULL;            /* the caller reports it */
+    }
     qemu_madvise(buf, len, QEMU_MADV_HUGEPAGE);
     memset(buf, 0, size);
     return buf;
@@ -322,8 +324,9 @@ uint64_t vfio_display_shadow_show(VFIODisplay *dpy, VFIODisplayShadow *s,
                                   const uint8_t *src)
 {
     int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
-    uint8_t *old = s->pixels;
-    uint32_t *old_converted = s->converted;
+    uint8_t *old = s->pixels, *pixels_new;
+    uint32_t *old_converted = s->converted, *converted_new = NULL;
+    size_t pitch = shadow_pitch(p);
     uint64_t pixels;
     bool full = false;
 
@@ -331,11 +334,22 @@ uint64_t vfio_display_shadow_show(VFIODisplay *dpy, VFIODisplayShadow *s,
         !vfio_display_plane_same(&s->plane, p)) {
         trace_vfio_display_shadow_surface(dpy->vdev->vbasedev.name, p->width,
                                           p->height, p->stride);
+        pixels_new = vfio_display_frame_alloc(pitch * p->height);
+        if (pixels_new && p->conv != VFIO_DISPLAY_CONV_NONE) {
+            converted_new = vfio_display_frame_alloc((size_t)p->width * 4 *
+                                                     p->height);
+        }
+        if (!pixels_new ||
+            (p->conv != VFIO_DISPLAY_CONV_NONE && !converted_new)) {
+            vfio_display_frame_free(pixels_new);
+            vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_MEMORY, "no memory "
+                               "for a %ux%u frame", p->width, p->height);
+            return 0;           /* the last frame stays */
+        }
         s->plane = *p;
-        s->pitch = shadow_pitch(p);
-        s->pixels = vfio_display_frame_alloc(s->pitch * p->height);
-        s->converted = p->conv == VFIO_DISPLAY_CONV_NONE ? NULL :
-            vfio_display_frame_alloc((size_t)p->width * 4 * p->height);
+        s->pitch = pitch;
+        s->pixels = pixels_new;
+        s->converted = converted_new;
         shadow_surface_new(dpy, s);
         vfio_display_frame_free(old);
         vfio_display_frame_free(old_converted);

@@ -2,7 +2,14 @@
 /*
  * vfio mdev display: the dma-buf path.  Each refresh queries the primary
  * and cursor planes, finds their dma-buf in a bounded cache by id or
- * fetches it (GET_GFX_DMABUF) once, and hands it to the GL console.
+ * fetches it (GET_GFX_DMABUF), and hands it to the GL console, or to the
+ * read-back (display-readback.c) where the console cannot take it.
+ *
+ * Only the vendor's reuse of an id for a new buffer fetches an id again
+ * (a refused one, vfio_display_dmabuf_retry), besides eviction: on
+ * mbochs a GET of an id whose fd was closed is a kernel bug, which a
+ * guest cycling through more than VFIO_DISPLAY_DMABUF_CACHE modes can
+ * still reach, as upstream's smaller cache does.
  */
 #include "qemu/osdep.h"
 #include <sys/ioctl.h>
@@ -25,8 +32,8 @@ static void vfio_display_dmabuf_drop(VFIODisplay *dpy, VFIODisplayBuf *b)
         dpy_gl_release_dmabuf(dpy->con, b->buf);
         qemu_dmabuf_close(b->buf);
         qemu_dmabuf_free(b->buf);
+        dpy->stats.drops++;         /* as imports counts them */
     }
-    dpy->stats.drops++;
     g_free(b);
 }
 
@@ -63,7 +70,7 @@ static VFIODisplayBuf *vfio_display_dmabuf_lookup(VFIODisplay *dpy,
 /*
  * GET the dma-buf of @plane (an id not in the cache) and wrap it.  A
  * dma-buf too small for the plane's geometry is kept as a rejected entry
- * (no fd): the id is not fetched again while it is reported.
+ * (no fd), fetched again only as vfio_display_dmabuf_retry() says.
  */
 static VFIODisplayBuf *vfio_display_dmabuf_fetch(VFIODisplay *dpy,
                                                  const VFIODisplayPlane *plane,
@@ -208,7 +215,7 @@ static void vfio_display_dmabuf_cursor(VFIODisplay *dpy, bool readback)
     }
     if (cursor && (!vfio_display_readback_gl_takes(dpy, cursor) ||
                    !vfio_display_readback_gl_ok(dpy, cursor))) {
-        return;                 /* as for the primary plane */
+        cursor = NULL;          /* not shown: hide the last one */
     }
     moved = cursor && (!dpy->dmabuf.cursor ||
                        cursor->plane.x != dpy->dmabuf.cursor_x ||
@@ -254,6 +261,10 @@ static void vfio_display_dmabuf_show_readback(VFIODisplay *dpy,
     if (dpy->dmabuf.gl_scanout) {
         /* from a GL scanout to our surface: all of it shown anew */
         dpy_gl_scanout_disable(dpy->con);
+        if (dpy->dmabuf.cursor) {
+            dpy_gl_cursor_dmabuf(dpy->con, NULL, false, 0, 0);
+        }
+        dpy->dmabuf.cursor = NULL;
         dpy->dmabuf.gl_scanout = false;
         vfio_display_readback_reset(dpy);
     }
@@ -268,6 +279,12 @@ static void vfio_display_dmabuf_show_readback(VFIODisplay *dpy,
 static void vfio_display_dmabuf_show_gl(VFIODisplay *dpy,
                                         VFIODisplayBuf *primary)
 {
+    if (!dpy->dmabuf.gl_scanout && dpy->readback.shadow.surface) {
+        /* from our surface and cursor to the GL scanout: they go */
+        vfio_display_readback_cursor(dpy, NULL);
+        vfio_display_readback_reset(dpy);
+        dpy->dmabuf.cursor = NULL;
+    }
     if (primary != dpy->dmabuf.primary || !dpy->dmabuf.gl_scanout) {
         trace_vfio_display_dmabuf_scanout(dpy->vdev->vbasedev.name,
                                           primary->plane.id,
@@ -281,6 +298,15 @@ static void vfio_display_dmabuf_show_gl(VFIODisplay *dpy,
     }
     dpy->guest_scanout = true;
     vfio_display_dmabuf_cursor(dpy, false);
+    /*
+     * A draw the GL display has not finished yet (SPICE gl=on blocks the
+     * console until its client is done): the next refresh sends one.  A
+     * second draw meanwhile aborts SPICE's server, and a screendump asks
+     * for a refresh whether the console is blocked or not.
+     */
+    if (qemu_console_is_gl_blocked(dpy->con)) {
+        return;
+    }
     /* the ABI has no change signal: the whole plane may have changed */
     dpy_gl_update(dpy->con, 0, 0, primary->plane.width, primary->plane.height);
     dpy->stats.gl_updates++;
@@ -314,7 +340,7 @@ static void vfio_display_dmabuf_update(void *opaque)
         vfio_display_show_ramfb(dpy);   /* the vendor is not ready yet */
     }
     if (ret < 0) {
-        return;                 /* keep the last good frame */
+        goto out;               /* keep the last good frame */
     }
     if (!primary) {
         vfio_display_dmabuf_none(dpy);
@@ -324,6 +350,8 @@ static void vfio_display_dmabuf_update(void *opaque)
     } else if (vfio_display_readback_gl_ok(dpy, primary)) {
         vfio_display_dmabuf_show_gl(dpy, primary);
     }
+out:
+    /* also after a fault: a new id at every refresh stays bounded */
     vfio_display_dmabuf_evict(dpy);
 }
 
@@ -357,7 +385,7 @@ const GraphicHwOps vfio_display_readback_ops = {
  */
 void vfio_display_dmabuf_reset(VFIODisplay *dpy)
 {
-    VFIODisplayBuf *b, *next;
+    VFIODisplayBuf *b, *tmp;
 
     vfio_display_readback_reset(dpy);
     if (!dpy->readback.active && dpy->con) {
@@ -371,7 +399,7 @@ void vfio_display_dmabuf_reset(VFIODisplay *dpy)
     dpy->dmabuf.gl_scanout = false;
     dpy->dmabuf.primary = NULL;
     dpy->dmabuf.cursor = NULL;
-    QTAILQ_FOREACH_SAFE(b, &dpy->dmabuf.bufs, next, next) {
+    QTAILQ_FOREACH_SAFE(b, &dpy->dmabuf.bufs, next, tmp) {
         if (!b->buf) {
             vfio_display_dmabuf_drop(dpy, b);
         }

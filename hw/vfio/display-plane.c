@@ -123,6 +123,10 @@ static bool check_geometry(VFIODisplayPlane *p, bool cursor, bool dmabuf,
         return false;
     }
     p->min_size = (uint64_t)p->stride * ROUND_UP(p->height, rows);
+    if (p->min_size > VFIO_DISPLAY_MAX_FRAME) {
+        *why = "plane spans more than 1 GiB";
+        return false;
+    }
     if (p->size < p->min_size) {
         *why = "size smaller than stride * height";
         return false;

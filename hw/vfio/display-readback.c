@@ -48,7 +48,8 @@ static void *vfio_display_readback_map(VFIODisplay *dpy, VFIODisplayBuf *b)
 
 /*
  * Our EGL context, to read @p's buffer: set up once, and after a failure
- * tried again only for another plane, not at every refresh.
+ * tried again only for a plane of another layout, not at every refresh
+ * nor at every flip between two buffers.
  */
 static EglReadback *vfio_display_readback_egl(VFIODisplay *dpy,
                                               const VFIODisplayPlane *p,
@@ -59,7 +60,7 @@ static EglReadback *vfio_display_readback_egl(VFIODisplay *dpy,
     if (dpy->readback.egl) {
         return dpy->readback.egl;
     }
-    if (dpy->readback.egl_error && p->id == dpy->readback.egl_plane.id &&
+    if (dpy->readback.egl_error &&
         vfio_display_plane_same(&dpy->readback.egl_plane, p)) {
         error_setg(errp, "%s", dpy->readback.egl_error);
         return NULL;
@@ -104,7 +105,7 @@ static uint8_t *vfio_display_readback_buf(uint8_t **buf, size_t *buf_size,
     if (*buf_size < size || size < *buf_size / 2) {
         vfio_display_frame_free(*buf);
         *buf = vfio_display_frame_alloc(size);
-        *buf_size = size;
+        *buf_size = *buf ? size : 0;
     }
     return *buf;
 }
@@ -199,10 +200,11 @@ bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b)
             error_free(err);
             b->gl_ok = true;
         } else {
-            g_autofree uint8_t *bytes = g_malloc(b->plane.min_size);
+            g_autofree uint8_t *bytes = g_try_malloc(b->plane.min_size);
 
             /* a GL display shows the frames: nothing of this is kept */
-            b->gl_ok = vfio_display_readback_bytes(dpy, b, false, bytes);
+            b->gl_ok = bytes &&
+                       vfio_display_readback_bytes(dpy, b, false, bytes);
             vfio_display_readback_drop(dpy, b);
         }
     }
@@ -276,6 +278,9 @@ static const uint8_t *vfio_display_readback_sample_gl(VFIODisplay *dpy,
     }
     dst = vfio_display_readback_buf(&dpy->readback.rows,
                                     &dpy->readback.rows_size, count * unit);
+    if (!dst) {
+        return NULL;            /* a full read reports it */
+    }
     if (!*im || !egl_readback_image_read(dpy->readback.egl, *im, dst, &err)) {
         /* GL cannot read samples here: full reads from now on */
         dpy->readback.sample_failed = true;
@@ -331,15 +336,25 @@ bool vfio_display_readback_primary(VFIODisplay *dpy, VFIODisplayBuf *b)
 {
     const VFIODisplayPlane *p = &b->plane;
     const uint8_t *frame;
+    uint8_t *raw;
 
     if (vfio_display_readback_still(dpy, b)) {
         return true;
     }
     dpy->readback.raw_valid = false;
-    if (!vfio_display_readback_bytes(dpy, b, false,
-            vfio_display_readback_buf(&dpy->readback.raw,
-                                      &dpy->readback.raw_size,
-                                      p->min_size))) {
+    raw = vfio_display_readback_buf(&dpy->readback.raw,
+                                    &dpy->readback.raw_size, p->min_size);
+    if (p->modifier != DRM_FORMAT_MOD_LINEAR && raw &&
+        !vfio_display_readback_buf(&dpy->readback.linear,
+                                   &dpy->readback.linear_size, p->min_size)) {
+        raw = NULL;
+    }
+    if (!raw) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_MEMORY, "no memory to "
+                           "read back a %ux%u frame", p->width, p->height);
+        return false;
+    }
+    if (!vfio_display_readback_bytes(dpy, b, false, raw)) {
         return false;
     }
     dpy->readback.raw_valid = true;
@@ -348,8 +363,6 @@ bool vfio_display_readback_primary(VFIODisplay *dpy, VFIODisplayBuf *b)
     dpy->stats.readbacks++;
     dpy->stats.bytes_read += p->min_size;
     if (p->modifier != DRM_FORMAT_MOD_LINEAR) {
-        vfio_display_readback_buf(&dpy->readback.linear,
-                                  &dpy->readback.linear_size, p->min_size);
         vfio_display_detile(p, dpy->readback.raw, dpy->readback.linear);
         frame = dpy->readback.linear;
     }
@@ -395,7 +408,7 @@ void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b)
     raw = vfio_display_readback_buf(&dpy->readback.cursor_raw,
                                     &dpy->readback.cursor_raw_size,
                                     p->min_size);
-    if (p->modifier != DRM_FORMAT_MOD_LINEAR || p->bpp != 4 ||
+    if (!raw || p->modifier != DRM_FORMAT_MOD_LINEAR || p->bpp != 4 ||
         !vfio_display_readback_bytes(dpy, b, true, raw)) {
         return;
     }

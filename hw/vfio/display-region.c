@@ -81,7 +81,12 @@ static bool vfio_display_region_read(VFIODisplay *dpy,
     ssize_t n;
 
     if (!dpy->region.copy) {
-        dpy->region.copy = g_malloc0(plane->min_size);
+        dpy->region.copy = g_try_malloc0(plane->min_size);
+    }
+    if (!dpy->region.copy) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_MEMORY, "no memory to "
+                           "read a %ux%u plane", plane->width, plane->height);
+        return false;
     }
     n = pread(dpy->vdev->vbasedev.fd, dpy->region.copy, plane->min_size,
               r->fd_offset);

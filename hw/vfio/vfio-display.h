@@ -23,6 +23,7 @@
 /* what a sane plane can be; anything larger is vendor nonsense */
 #define VFIO_DISPLAY_MAX_DIM       16384
 #define VFIO_DISPLAY_MAX_CURSOR    512
+#define VFIO_DISPLAY_MAX_FRAME     (1 * GiB)   /* 16384 x 16384 x 4 */
 /* failed queries in a row before one is worth a message */
 #define VFIO_DISPLAY_QUERY_PATIENCE 2
 /* dma-buf ids kept imported (each holds one fd) */
@@ -88,6 +89,7 @@ typedef enum VFIODisplayFault {
     VFIO_DISPLAY_FAULT_REGION,
     VFIO_DISPLAY_FAULT_EDID,
     VFIO_DISPLAY_FAULT_READBACK,
+    VFIO_DISPLAY_FAULT_MEMORY,
     VFIO_DISPLAY_FAULT__MAX,
 } VFIODisplayFault;
 
@@ -95,7 +97,7 @@ typedef enum VFIODisplayFault {
  * One imported dma-buf.  Ownership: the fd GET_GFX_DMABUF returned is
  * owned by @buf (QemuDmaBuf) from the moment it is wrapped and closed
  * exactly once, by vfio_display_dmabuf_drop(); an id is never fetched
- * again while its entry exists.
+ * again while its entry holds an fd (a refused entry holds none).
  */
 typedef struct VFIODisplayBuf {
     QemuDmaBuf *buf;

@@ -232,15 +232,18 @@ def test_rejected_id(tmp):
 
 
 def test_egl_retry(tmp):
-    """No EGL at all: its set-up is tried once per plane, not at every
-    refresh, and the one message says why."""
+    """No EGL at all: its set-up is tried once per plane layout, not at
+    every refresh nor at every flip, and the one message says why."""
     q = Qemu(QEMU, SIMLIB, tmp, GVT,
              extra=["-trace", "vfio_display_readback_egl_failed"],
              env={"__EGL_VENDOR_LIBRARY_FILENAMES": "/nonexistent.json"})
     show(tmp, GVT, 320, 96)
     for _ in range(5):
         q.dump()
-    show(tmp, GVT, 320, 96, buf=1)
+    show(tmp, GVT, 320, 96, buf=1)      # a flip: the same layout
+    for _ in range(5):
+        q.dump()
+    show(tmp, GVT, 256, 96)             # a new layout
     for _ in range(5):
         q.dump()
     alive = q.alive()
@@ -249,7 +252,8 @@ def test_egl_retry(tmp):
              if line.startswith("vfio_display_readback_egl_failed")]
     ok(alive and len(tries) == 2 and len(warnings(err)) == 1 and
        "EGL has no surfaceless platform" in err,
-       "no EGL: set up once per plane over 10 refreshes, one message",
+       "no EGL: set up once per plane layout over 15 refreshes and a "
+       "flip, one message",
        err)
 
 

@@ -13,6 +13,7 @@
 # usage: test-formats.py SIMLIB QEMU SPICE-PROBE
 
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -70,8 +71,10 @@ def snapshot(tmp, uuid, name):
 
 class Console:
     """QEMU with one console kind; its screendump."""
+    started = []
 
     def __init__(self, tmp, kind, uuid, xdisplay):
+        Console.started.append(self)
         self.kind = kind
         self.port = None
         extra, env, display = [], {}, "none"
@@ -179,17 +182,34 @@ def test_clients(tmp):
         c.stop()
 
 
+def guarded(test, tmp, kind, xdisplay):
+    """@test on console @kind; QEMU dying is a failure with its stderr."""
+    try:
+        test(tmp, kind, xdisplay)
+    except (EOFError, OSError) as e:
+        proc = Console.started[-1].q.proc
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        err = proc.stderr.read()
+        ok(False, "%s: %s: QEMU went away (exit %s)" %
+           (kind, test.__name__, proc.returncode),
+           "%s\n%s" % (e, err))
+
+
 def main():
     xvfb, xdisplay = start_xvfb()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             with open(os.path.join(tmp, "config"), "w") as f:
                 f.write(CONFIG + EXTRA)
-            for kind in ("none", "vnc", "spice", "spice-gl", "egl-headless",
-                         "gtk", "gtk-gl"):
-                test_gvt(tmp, kind, xdisplay)
-                test_nvidia(tmp, kind, xdisplay)
-                test_mdpy_stride(tmp, kind, xdisplay)
+            for kind in os.environ.get("FORMATS_CONSOLES", " ".join(
+                    ("none", "vnc", "spice", "spice-gl", "egl-headless",
+                     "gtk", "gtk-gl"))).split():
+                for test in (test_gvt, test_nvidia, test_mdpy_stride):
+                    guarded(test, tmp, kind, xdisplay)
             test_clients(tmp)
     finally:
         xvfb.terminate()
