@@ -254,19 +254,30 @@ static void vfio_display_dmabuf_choose(VFIODisplay *dpy)
     dpy->readback.active = true;
 }
 
+/*
+ * The console stops showing our GL scanout and cursor, and the read-back's
+ * surface: what comes next is shown anew.
+ */
+static void vfio_display_dmabuf_shown_off(VFIODisplay *dpy)
+{
+    vfio_display_readback_reset(dpy);
+    if (dpy->con && dpy->dmabuf.gl_scanout) {
+        dpy_gl_scanout_disable(dpy->con);
+    }
+    if (dpy->con && !dpy->readback.active && dpy->dmabuf.cursor) {
+        dpy_gl_cursor_dmabuf(dpy->con, NULL, false, 0, 0);
+    }
+    dpy->dmabuf.gl_scanout = false;
+    dpy->dmabuf.cursor = NULL;
+}
+
 /* @primary read back: a console without GL, or a buffer GL does not take */
 static void vfio_display_dmabuf_show_readback(VFIODisplay *dpy,
                                               VFIODisplayBuf *primary)
 {
     if (dpy->dmabuf.gl_scanout) {
-        /* from a GL scanout to our surface: all of it shown anew */
-        dpy_gl_scanout_disable(dpy->con);
-        if (dpy->dmabuf.cursor) {
-            dpy_gl_cursor_dmabuf(dpy->con, NULL, false, 0, 0);
-        }
-        dpy->dmabuf.cursor = NULL;
-        dpy->dmabuf.gl_scanout = false;
-        vfio_display_readback_reset(dpy);
+        /* from a GL scanout to our surface */
+        vfio_display_dmabuf_shown_off(dpy);
     }
     dpy->dmabuf.primary = primary;
     if (vfio_display_readback_primary(dpy, primary)) {
@@ -387,18 +398,8 @@ void vfio_display_dmabuf_reset(VFIODisplay *dpy)
 {
     VFIODisplayBuf *b, *tmp;
 
-    vfio_display_readback_reset(dpy);
-    if (!dpy->readback.active && dpy->con) {
-        if (dpy->dmabuf.gl_scanout) {
-            dpy_gl_scanout_disable(dpy->con);
-        }
-        if (dpy->dmabuf.cursor) {
-            dpy_gl_cursor_dmabuf(dpy->con, NULL, false, 0, 0);
-        }
-    }
-    dpy->dmabuf.gl_scanout = false;
+    vfio_display_dmabuf_shown_off(dpy);
     dpy->dmabuf.primary = NULL;
-    dpy->dmabuf.cursor = NULL;
     QTAILQ_FOREACH_SAFE(b, &dpy->dmabuf.bufs, next, tmp) {
         if (!b->buf) {
             vfio_display_dmabuf_drop(dpy, b);

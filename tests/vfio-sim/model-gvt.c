@@ -939,14 +939,21 @@ static int gvt_memory(SimDevice *dev, int *fd, uint64_t *size)
     return 0;
 }
 
+static uint64_t gvt_frame_size(Gvt *s);
+
 static int gvt_scanout(SimDevice *dev, SimScanout *out)
 {
     Gvt *s = dev->state;
     GvtPrimary p;
 
     gvt_decode_primary(s, &p);
+    /*
+     * The whole frame inside the vGPU's graphics memory, as the query's
+     * intel_gvt_ggtt_validate_range wants it: a guest cannot draw past its
+     * memory (and the memfd behind it ends there: SIGBUS)
+     */
     if (!s->pipe_active || !s->pri.enabled || !p.fourcc ||
-        !gvt_gm_valid(s, s->pri.base, 1)) {
+        !gvt_gm_valid(s, s->pri.base, gvt_frame_size(s))) {
         return -ENODEV;
     }
     out->fd = s->gm_fd;

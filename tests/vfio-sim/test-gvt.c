@@ -417,6 +417,25 @@ static void test_close(void)
     close_dev(&d);
 }
 
+/*
+ * A frame past the vGPU's low graphics memory: the guest cannot draw it
+ * (its memory ends there), and the query refuses it as
+ * vgpu_get_plane_info's intel_gvt_ggtt_validate_range does (EFAULT).
+ */
+static void test_beyond_gm(Dev *d)
+{
+    struct vfio_device_gfx_plane_info p;
+
+    ok(ctl("present " GVT " format=YVYU width=5503 height=7227 modifier=y "
+           "buffer=1 pattern=xy") < 0 && strstr(reply, "cannot draw"),
+       "gvt: a frame past low GM cannot be drawn (found by the fuzzer: it "
+       "wrote past the memfd)");
+    ok(query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) ==
+       -EFAULT, "gvt: a frame past low GM: the query is EFAULT");
+    ok(ctl("present " GVT " width=640 height=480") == 0,
+       "gvt: a frame inside low GM again");
+}
+
 int main(void)
 {
     Dev d;
@@ -428,6 +447,7 @@ int main(void)
     test_planes(&d);
     test_formats(&d);
     test_cursor(&d);
+    test_beyond_gm(&d);
     close_dev(&d);
     test_close();
     return done_testing();
