@@ -365,6 +365,10 @@ bool vfio_display_readback_primary(VFIODisplay *dpy, VFIODisplayBuf *b)
     if (p->modifier != DRM_FORMAT_MOD_LINEAR) {
         vfio_display_detile(p, dpy->readback.raw, dpy->readback.linear);
         frame = dpy->readback.linear;
+    } else if (dpy->readback.linear) {
+        /* a linear plane after a tiled one: its buffer goes */
+        g_clear_pointer(&dpy->readback.linear, vfio_display_frame_free);
+        dpy->readback.linear_size = 0;
     }
     vfio_display_shadow_show(dpy, &dpy->readback.shadow, p, frame);
     return true;

@@ -628,11 +628,21 @@ class Run:
         return out
 
     def rss(self):
-        with open("/proc/%d/status" % self.proc.pid) as f:
+        """QEMU's resident memory less the simulated devices' own memory
+        (its memfd:vfio-sim-* mappings: the vGPU's VRAM or graphics memory
+        the guest drew into, which on a real host is not QEMU's)."""
+        total = device = 0
+        sim = False
+        with open("/proc/%d/smaps" % self.proc.pid) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        return 0
+                head = line.split(None, 6)
+                if head and "-" in head[0] and ":" not in head[0]:
+                    sim = len(head) > 5 and "memfd:vfio-sim" in head[5]
+                elif line.startswith("Rss:"):
+                    kib = int(head[1]) * 1024
+                    total += kib
+                    device += kib if sim else 0
+        return total - device
 
     def settle(self):
         """Faults cleared, the model's first frame again, refreshes."""
