@@ -20,7 +20,7 @@ export CCACHE_NOHASHDIR=1
 # (suppressions work only for those); they still log any other report,
 # which check.sh's asan-reports and the fuzzer count as failures.
 "$top/scripts/configure.sh" "$out/src" "$out/qemu-asan" \
-    "$(cat "$out/debian-version")" --enable-asan --enable-ubsan \
+    "$(cat "$out/debian-version")" --small --enable-asan --enable-ubsan \
     "--extra-cflags=-fno-sanitize-recover=undefined -fsanitize-recover=nonnull-attribute"
 ninja -C "$out/qemu-asan" qemu-system-x86_64
 "$top/scripts/link-firmware.sh" "$out/qemu-asan"

@@ -8,7 +8,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 log=${1:?usage: build-logged.sh LOG}
 
 mkdir -p "$(dirname "$log")"
-if ! "$top/scripts/build.sh" > "$log" 2>&1; then
+set -o pipefail
+if ! "$top/scripts/build.sh" 2>&1 |
+    /usr/bin/python3 "$top/scripts/progress.py" "$log"; then
     tail -30 "$log"
     echo "build FAILED (log: $log)"
     exit 1

@@ -44,7 +44,10 @@ make -s -C "$top/tests/display" O="$out/display"
     --ko "$out/samples/mbochs.ko" --ko "$out/samples/mdpy.ko"
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(qemu-system-x86_64 tests/qtest/vfio-display-test)
+# the modules too: with --enable-modules the UIs (gtk, spice, egl-headless,
+# dbus), audio, USB and display devices and the qtest accelerator are .so
+[ ${#targets[@]} -gt 0 ] ||
+    targets=(qemu-system-x86_64 modules tests/qtest/vfio-display-test)
 ninja -C "$out/qemu" "${targets[@]}"
 
 # firmware where QEMU looks when it runs from the build tree

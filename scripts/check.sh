@@ -32,7 +32,10 @@ run_suite() {
 
 mkdir -p "$logs"
 echo "== build"
-if ! "$top/scripts/build.sh" > "$logs/build.log" 2>&1; then
+# progress lines while it builds (every stage, ninja's [n/N] every 15 s)
+# (pipefail: the build's own failure fails the pipe)
+if ! "$top/scripts/build.sh" 2>&1 |
+    /usr/bin/python3 "$top/scripts/progress.py" "$logs/build.log"; then
     tail -40 "$logs/build.log"
     echo "build FAILED (log: $logs/build.log)"
     echo "0 passed, 1 failed"
@@ -123,7 +126,9 @@ asan_reports() {
     echo "1..1"
 }
 echo "== build with AddressSanitizer"
-if "$top/scripts/build-asan.sh" > "$logs/build-asan.log" 2>&1; then
+if "$top/scripts/build-asan.sh" 2>&1 |
+    /usr/bin/python3 "$top/scripts/progress.py" "$logs/build-asan.log" 15 \
+        build-asan; then
     asan=$logs/asan
     rm -rf "$asan"
     mkdir -p "$asan"
@@ -144,6 +149,10 @@ else
     echo "not ok - the AddressSanitizer build failed (log: $logs/build-asan.log)"
     failed=$((failed + 1))
 fi
+# Debian's stock qemu-system-x86_64 beside ours: what we lack is named
+run_suite product /usr/bin/python3 "$top/tests/product/test-stock.py" \
+    "$out/qemu/qemu-system-x86_64" /usr/bin/qemu-system-x86_64 \
+    "$top/README.md"
 run_suite qtest env QTEST_QEMU_BINARY="$out/qemu/qemu-system-x86_64" \
     "$out/qemu/tests/qtest/vfio-display-test" --tap -k
 

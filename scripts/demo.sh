@@ -38,7 +38,8 @@ if [ $build = 1 ]; then
             /usr/bin/python3 "$top/tests/guest/mkguest.py" \
                 "$out/guest-mdpy" --ko "$out/samples/mdpy-fb.ko"
         fi
-    } > "$out/demo-build.log" 2>&1 || {
+    } 2>&1 | /usr/bin/python3 "$top/scripts/progress.py" \
+        "$out/demo-build.log" 15 demo || {
         tail -30 "$out/demo-build.log"
         echo "demo: build FAILED (log: $out/demo-build.log)"
         exit 1
