@@ -1,5 +1,5 @@
 # Entry points; each is a thin call into scripts/.
-.PHONY: all build demo check check-kernel bench fuzz
+.PHONY: all build demo check check-kernel bench fuzz install
 all: build
 build:
 	./scripts/build.sh
@@ -16,3 +16,7 @@ SECONDS ?= 600
 SEED ?= 1
 fuzz:
 	./scripts/fuzz.sh $(FUZZ) --seconds $(SECONDS) --seed $(SEED)
+# make install [PREFIX=/usr/local] [DESTDIR=]: the built QEMU, relocatable
+PREFIX ?= /usr/local
+install: build
+	./scripts/install.sh $(PREFIX) $(DESTDIR)

@@ -153,6 +153,9 @@ fi
 run_suite product /usr/bin/python3 "$top/tests/product/test-stock.py" \
     "$out/qemu/qemu-system-x86_64" /usr/bin/qemu-system-x86_64 \
     "$top/README.md"
+run_suite product-install timeout 1200 /usr/bin/python3 \
+    "$top/tests/product/test-install.py" "$top" \
+    "$out/vfio-sim/libvfio-sim.so"
 run_suite qtest env QTEST_QEMU_BINARY="$out/qemu/qemu-system-x86_64" \
     "$out/qemu/tests/qtest/vfio-display-test" --tap -k
 
