@@ -1,5 +1,5 @@
 # Entry points; each is a thin call into scripts/.
-.PHONY: all build demo check check-kernel bench fuzz install
+.PHONY: all build demo check check-kernel bench fuzz install deb
 all: build
 build:
 	./scripts/build.sh
@@ -20,3 +20,6 @@ fuzz:
 PREFIX ?= /usr/local
 install: build
 	./scripts/install.sh $(PREFIX) $(DESTDIR)
+# make deb: build/qemu-system-x86-vfio-display_*.deb, under /opt/vfio-display
+deb: build
+	./scripts/deb.sh

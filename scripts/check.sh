@@ -156,6 +156,8 @@ run_suite product /usr/bin/python3 "$top/tests/product/test-stock.py" \
 run_suite product-install timeout 1200 /usr/bin/python3 \
     "$top/tests/product/test-install.py" "$top" \
     "$out/vfio-sim/libvfio-sim.so"
+run_suite product-deb timeout 1800 /usr/bin/python3 \
+    "$top/tests/product/test-deb.py" "$top" "$out/vfio-sim/libvfio-sim.so"
 run_suite qtest env QTEST_QEMU_BINARY="$out/qemu/qemu-system-x86_64" \
     "$out/qemu/tests/qtest/vfio-display-test" --tap -k
 
