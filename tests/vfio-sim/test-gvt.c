@@ -15,21 +15,6 @@
 #define LOW_GM (128u << 20)                 /* GVTg_V5_4 */
 #define BAR2 ((uint64_t)VFIO_PCI_BAR2_REGION_INDEX << 40)
 
-static char reply[4096];
-
-static int ctl(const char *fmt, ...)
-{
-    int (*fn)(const char *, const void *, size_t, char *, size_t) =
-        dlsym(RTLD_DEFAULT, "vfio_sim_control");
-    char line[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    return fn ? fn(line, NULL, 0, reply, sizeof(reply)) : -ENOSYS;
-}
-
 /* byte (xb, y) of an Intel tiled surface (PRM: X 512x8, Y 16x32 columns) */
 static uint64_t tiled(int mod, uint32_t stride, uint32_t xb, uint32_t y)
 {
@@ -67,7 +52,7 @@ static uint64_t yf(uint32_t stride, uint32_t xb, uint32_t y)
 
 static uint64_t gma_of(void)
 {
-    const char *p = strstr(reply, "gma=");
+    const char *p = strstr(sim_reply, "gma=");
 
     return p ? strtoull(p + 4, NULL, 0) : 0;
 }
@@ -178,7 +163,7 @@ static void test_planes(Dev *d)
     ok(query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format == 0xa5a5a5a5 && p.dmabuf_id == 0xa5a5a5a5,
        "gvt: no plane yet: 0 and the caller's struct untouched (ENODEV)");
-    ok(ctl("present " GVT " format=XRGB8888 width=1024 height=768 "
+    ok(sim_ctl("present " GVT " format=XRGB8888 width=1024 height=768 "
            "pattern=xy") == 0, "gvt: control presents a linear frame");
     ok(query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format == DRM_FORMAT_XRGB8888 && p.width == 1024 &&
@@ -211,13 +196,13 @@ static void test_planes(Dev *d)
        "gvt: GET of a freed id is EINVAL (stale)");
     ok(query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.dmabuf_id == 1, "gvt: the next query reuses the lowest free id");
-    ok(ctl("flip " GVT) == 0 &&
+    ok(sim_ctl("flip " GVT) == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.dmabuf_id == 2, "gvt: a flip to the other buffer is a new id");
-    ok(ctl("flip " GVT) == 0 &&
+    ok(sim_ctl("flip " GVT) == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.dmabuf_id == 1, "gvt: flipping back finds the first id again");
-    ok(ctl("present " GVT " format=XRGB8888 width=1000 height=500 "
+    ok(sim_ctl("present " GVT " format=XRGB8888 width=1000 height=500 "
            "modifier=y pattern=xy") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format_mod == I915_FORMAT_MOD_Y_TILED && p.stride == 4096 &&
@@ -226,30 +211,30 @@ static void test_planes(Dev *d)
        xy(999, 499) &&
        ap[(gma_of() - SLICE + tiled('y', 4096, 17 * 4, 40)) / 4] == xy(17, 40),
        "gvt: Y-tiled pixels where the PRM puts them");
-    ok(ctl("present " GVT " format=XRGB8888 width=640 height=481 "
+    ok(sim_ctl("present " GVT " format=XRGB8888 width=640 height=481 "
            "modifier=x pattern=xy") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format_mod == I915_FORMAT_MOD_X_TILED && p.stride == 2560 &&
        p.size == 2560 * 488, "gvt: X-tiled: size = stride * rows to 8");
     ok(ap[(gma_of() - SLICE + tiled('x', 2560, 639 * 4, 480)) / 4] ==
        xy(639, 480), "gvt: X-tiled pixels where the PRM puts them");
-    ok(ctl("present " GVT " format=RGB565 width=800 height=600") == 0 &&
+    ok(sim_ctl("present " GVT " format=RGB565 width=800 height=600") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format == DRM_FORMAT_RGB565 && p.stride == 1600,
        "gvt: RGB565, stride to 64 bytes");
-    ok(ctl("present " GVT " format=0x3231564e width=800 height=600") == 0 &&
+    ok(sim_ctl("present " GVT " format=0x3231564e width=800 height=600") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) ==
        -EINVAL, "gvt: a format the decoder does not know (NV12) is EINVAL");
-    ok(ctl("present " GVT " width=800 height=600 gma=0x1000") == 0 &&
+    ok(sim_ctl("present " GVT " width=800 height=600 gma=0x1000") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) ==
        -EINVAL, "gvt: a surface outside the vGPU's graphics memory is EINVAL");
-    ok(ctl("present " GVT " width=1024 height=768 gma=%u", SLICE + LOW_GM -
+    ok(sim_ctl("present " GVT " width=1024 height=768 gma=%u", SLICE + LOW_GM -
            PAGE) == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) ==
        -EFAULT, "gvt: a frame running past the graphics memory is EFAULT");
-    ok(ctl("present " GVT " width=100 height=100 stride=100") < 0,
+    ok(sim_ctl("present " GVT " width=100 height=100 stride=100") < 0,
        "gvt: control refuses a stride the register cannot hold");
-    ok(ctl("present " GVT " format=XBGR8888 width=64 height=64 stride=64 "
+    ok(sim_ctl("present " GVT " format=XBGR8888 width=64 height=64 stride=64 "
            "pattern=xy") < 0, "gvt: control does not draw into a stride < "
        "width * bpp (it sets the registers, as a guest may)");
     ok(query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
@@ -290,7 +275,7 @@ static void test_formats(Dev *d)
 
     ap = mmap(NULL, LOW_GM, PROT_READ, MAP_SHARED, d->fd, BAR2 + SLICE);
     for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
-        good = ctl("present " GVT " format=%s width=320 height=200",
+        good = sim_ctl("present " GVT " format=%s width=320 height=200",
                    fmts[i].name) == 0 &&
                query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY,
                            &p) == 0 &&
@@ -300,7 +285,7 @@ static void test_formats(Dev *d)
                  "decodes, reported as such", fmts[i].name);
         ok(good, name);
     }
-    ok(ctl("present " GVT " format=XRGB8888 width=1000 height=500 "
+    ok(sim_ctl("present " GVT " format=XRGB8888 width=1000 height=500 "
            "modifier=yf pattern=xy") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format_mod == I915_FORMAT_MOD_Yf_TILED,
@@ -316,7 +301,7 @@ static void test_formats(Dev *d)
        xy(999, 499) &&
        *(uint32_t *)(ap + gma_of() - SLICE + yf(4096, 37 * 4, 45)) ==
        xy(37, 45), "gvt: Yf 32 bpp pixels where the README's layout puts them");
-    ok(ctl("present " GVT " format=RGB565 width=100 height=33 modifier=yf "
+    ok(sim_ctl("present " GVT " format=RGB565 width=100 height=33 modifier=yf "
            "pattern=xy") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.stride == 256 && p.size == 256 * 64,
@@ -324,41 +309,43 @@ static void test_formats(Dev *d)
     ok(*(uint16_t *)(ap + gma_of() - SLICE + yf(256, 99 * 2, 32)) ==
        ((99 >> 3) << 11 | (32 >> 2) << 5 | 0),
        "gvt: Yf 16 bpp pixels where the README's layout puts them");
-    ok(ctl("present " GVT " format=C8 width=100 height=33 modifier=yf") == 0 &&
+    ok(sim_ctl("present " GVT " format=C8 width=100 height=33 "
+               "modifier=yf") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.stride == 128 && p.size == 128 * 64,
        "gvt: Yf 8 bpp: stride in 64-byte units, size still to 32 rows");
-    ok(ctl("present " GVT " format=C8 width=100 height=10 modifier=yf "
+    ok(sim_ctl("present " GVT " format=C8 width=100 height=10 modifier=yf "
            "pattern=xy") < 0,
        "gvt: control refuses to draw 8 bpp Yf (no public layout, README)");
-    ok(ctl("present " GVT " format=XRGB8888 width=64 height=64 stride=256 "
+    ok(sim_ctl("present " GVT " format=XRGB8888 width=64 height=64 stride=256 "
            "modifier=2") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format_mod == DRM_FORMAT_MOD_LINEAR && p.stride == 256 &&
        p.size == 256 * 64,
        "gvt: an invalid tiling value is reported linear, raw stride units");
-    ok(ctl("present " GVT " format=YUYV width=6 height=2 "
+    ok(sim_ctl("present " GVT " format=YUYV width=6 height=2 "
            "pattern=0xff0000ff") == 0 &&
        (px = ap + gma_of() - SLICE) && px[0] == 32 && px[1] == 240 &&
        px[2] == 32 && px[3] == 118,
        "gvt: YUYV blue stored Y0 Cb Y1 Cr, BT.709 limited (README)");
-    ok(ctl("present " GVT " format=UYVY width=6 height=2 "
+    ok(sim_ctl("present " GVT " format=UYVY width=6 height=2 "
            "pattern=0xff0000ff") == 0 &&
        (px = ap + gma_of() - SLICE) && px[0] == 240 && px[1] == 32 &&
        px[2] == 118 && px[3] == 32, "gvt: UYVY stored Cb Y0 Cr Y1");
-    ok(ctl("present " GVT " format=YVYU width=6 height=2 "
+    ok(sim_ctl("present " GVT " format=YVYU width=6 height=2 "
            "pattern=0xff0000ff") == 0 &&
        (px = ap + gma_of() - SLICE) && px[0] == 32 && px[1] == 118 &&
        px[2] == 32 && px[3] == 240, "gvt: YVYU stored Y0 Cr Y1 Cb");
-    ok(ctl("present " GVT " format=VYUY width=6 height=2 "
+    ok(sim_ctl("present " GVT " format=VYUY width=6 height=2 "
            "pattern=0xff0000ff") == 0 &&
        (px = ap + gma_of() - SLICE) && px[0] == 118 && px[1] == 32 &&
        px[2] == 240 && px[3] == 32, "gvt: VYUY stored Cr Y0 Cb Y1");
-    ok(ctl("present " GVT " format=YUYV width=6 height=2 "
+    ok(sim_ctl("present " GVT " format=YUYV width=6 height=2 "
            "pattern=0xffffffff") == 0 &&
        (px = ap + gma_of() - SLICE) && px[0] == 235 && px[1] == 128 &&
        px[3] == 128, "gvt: YUYV white is Y 235, Cb Cr 128 (limited range)");
-    ok(ctl("present " GVT " format=C8 width=8 height=2 pattern=0xffe0c0ff") ==
+    ok(sim_ctl("present " GVT " format=C8 width=8 height=2 "
+               "pattern=0xffe0c0ff") ==
        0 && (px = ap + gma_of() - SLICE) && px[0] == 0xfb,
        "gvt: C8 stores the RGB 3:3:2 palette index (README)");
     munmap(ap, LOW_GM);
@@ -369,7 +356,7 @@ static void test_cursor(Dev *d)
     struct vfio_device_gfx_plane_info p;
     uint32_t id;
 
-    ok(ctl("cursor " GVT " size=64 x=-5 y=10 hot_x=3 hot_y=4 "
+    ok(sim_ctl("cursor " GVT " size=64 x=-5 y=10 hot_x=3 hot_y=4 "
            "pattern=0x80ff0000") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_CURSOR, &p) == 0 &&
        p.drm_format == DRM_FORMAT_ARGB8888 && p.width == 64 &&
@@ -379,22 +366,22 @@ static void test_cursor(Dev *d)
     ok(p.x_pos == 5 && p.y_pos == 10,
        "gvt: cursor x_pos is the magnitude, the sign bit dropped (6.1)");
     id = p.dmabuf_id;
-    ok(ctl("cursor " GVT " x=200 y=300") == 0 &&
+    ok(sim_ctl("cursor " GVT " x=200 y=300") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_CURSOR, &p) == 0 &&
        p.dmabuf_id == id && p.x_pos == 200 && p.y_pos == 300,
        "gvt: a moved cursor keeps its id, new position");
-    ok(ctl("cursor " GVT " hot_x=65") == 0 &&
+    ok(sim_ctl("cursor " GVT " hot_x=65") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_CURSOR, &p) == 0 &&
        p.x_hot == UINT32_MAX && p.y_hot == UINT32_MAX,
        "gvt: a hotspot outside the cursor is UINT_MAX in both");
-    ok(ctl("cursor " GVT " size=off") == 0 &&
+    ok(sim_ctl("cursor " GVT " size=off") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_CURSOR, &p) == 0 &&
        p.drm_format == 0xa5a5a5a5, "gvt: cursor off: untouched struct");
-    ok(ctl("present " GVT " width=640 height=480") == 0 &&
-       ctl("plane " GVT " pipe=off") == 0 &&
+    ok(sim_ctl("present " GVT " width=640 height=480") == 0 &&
+       sim_ctl("plane " GVT " pipe=off") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format == 0xa5a5a5a5, "gvt: no active pipe: no plane");
-    ctl("plane " GVT " pipe=on");
+    sim_ctl("plane " GVT " pipe=on");
 }
 
 static void test_close(void)
@@ -426,13 +413,13 @@ static void test_beyond_gm(Dev *d)
 {
     struct vfio_device_gfx_plane_info p;
 
-    ok(ctl("present " GVT " format=YVYU width=5503 height=7227 modifier=y "
-           "buffer=1 pattern=xy") < 0 && strstr(reply, "cannot draw"),
+    ok(sim_ctl("present " GVT " format=YVYU width=5503 height=7227 modifier=y "
+           "buffer=1 pattern=xy") < 0 && strstr(sim_reply, "cannot draw"),
        "gvt: a frame past low GM cannot be drawn (found by the fuzzer: it "
        "wrote past the memfd)");
     ok(query_plane(d->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) ==
        -EFAULT, "gvt: a frame past low GM: the query is EFAULT");
-    ok(ctl("present " GVT " width=640 height=480") == 0,
+    ok(sim_ctl("present " GVT " width=640 height=480") == 0,
        "gvt: a frame inside low GM again");
 }
 

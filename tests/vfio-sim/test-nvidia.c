@@ -15,21 +15,6 @@
 #define VGPU_ID 7
 #define REGION(i) ((uint64_t)(i) << 40 | (uint64_t)VGPU_ID << 44)
 
-static char reply[4096];
-
-static int ctl(const char *fmt, ...)
-{
-    int (*fn)(const char *, const void *, size_t, char *, size_t) =
-        dlsym(RTLD_DEFAULT, "vfio_sim_control");
-    char line[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    return fn ? fn(line, NULL, 0, reply, sizeof(reply)) : -ENOSYS;
-}
-
 static void test_device(Dev *d)
 {
     struct vfio_device_info info = { .argsz = sizeof(info) };
@@ -108,7 +93,7 @@ static void test_planes(Dev *d)
        "nvidia: a query with no flags is EINVAL");
     ok(query_plane(d->fd, VFIO_GFX_PLANE_TYPE_REGION, PLANE_PRIMARY, &p) ==
        -EIO, "nvidia: no console mode yet: EIO (guess)");
-    ok(ctl("mode " NV " width=640 height=480 depth=24 pattern=xy") == 0 &&
+    ok(sim_ctl("mode " NV " width=640 height=480 depth=24 pattern=xy") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_REGION, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format == DRM_FORMAT_RGB888 && p.width == 640 &&
        p.height == 480 && p.stride == 1920 && p.size == 1920 * 480 &&
@@ -139,35 +124,36 @@ static void test_planes(Dev *d)
     ok(mmap(NULL, (16u << 20) + PAGE, PROT_READ, MAP_SHARED, d->fd,
             REGION(CONSOLE)) == MAP_FAILED && errno == EINVAL,
        "nvidia: a console mmap longer than the surface is EINVAL");
-    ok(ctl("mode " NV " width=641 height=480 depth=24") == 0 &&
+    ok(sim_ctl("mode " NV " width=641 height=480 depth=24") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_REGION, PLANE_PRIMARY, &p) == 0 &&
        p.stride == 1923, "nvidia: RGB888 641 wide: stride 1923, not 4-aligned");
-    ok(ctl("mode " NV " width=641 height=480 depth=16") == 0 &&
+    ok(sim_ctl("mode " NV " width=641 height=480 depth=16") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_REGION, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format == DRM_FORMAT_RGB565 && p.stride == 1282,
        "nvidia: depth 16 is RGB565, 641 wide: stride 1282");
-    ok(ctl("mode " NV " width=800 height=600 depth=8 pattern=0xffe0c0ff") == 0 &&
+    ok(sim_ctl("mode " NV " width=800 height=600 depth=8 "
+               "pattern=0xffe0c0ff") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_REGION, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format == DRM_FORMAT_C8 && p.stride == 800 && m != MAP_FAILED &&
        m[0] == 0xfb, "nvidia: depth 8 is C8, stride = width");
-    ok(ctl("mode " NV " width=1024 height=768 depth=32") == 0 &&
+    ok(sim_ctl("mode " NV " width=1024 height=768 depth=32") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_REGION, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format == DRM_FORMAT_XRGB8888 && p.stride == 4096,
        "nvidia: depth 32 is XRGB8888, stride = width * 4");
-    ok(ctl("mode " NV " width=641 height=480 depth=15") == 0 &&
+    ok(sim_ctl("mode " NV " width=641 height=480 depth=15") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_REGION, PLANE_PRIMARY, &p) == 0 &&
        p.drm_format == DRM_FORMAT_XRGB8888 && p.stride == 641 * 15 / 8,
        "nvidia: any other depth is XRGB8888 with stride depth * width / 8");
-    ok(ctl("mode " NV " width=100 height=100 depth=32 size=12345") == 0 &&
+    ok(sim_ctl("mode " NV " width=100 height=100 depth=32 size=12345") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_REGION, PLANE_PRIMARY, &p) == 0 &&
        p.size == 12345, "nvidia: size is the plugin's, reported as sent");
-    ok(ctl("mode " NV " width=320 height=200 depth=32 pitch=1536 "
+    ok(sim_ctl("mode " NV " width=320 height=200 depth=32 pitch=1536 "
            "pattern=xy") == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_REGION, PLANE_PRIMARY, &p) == 0 &&
        p.stride == 1280 && m != MAP_FAILED &&
        *(uint32_t *)(m + 7 * 1536 + 9 * 4) == xy(9, 7),
        "nvidia: a plugin lineSize unlike depth * width / 8 is not reported");
-    ok(ctl("mode " NV " width=4096 height=4096 depth=32") < 0,
+    ok(sim_ctl("mode " NV " width=4096 height=4096 depth=32") < 0,
        "nvidia: control refuses a mode larger than the surface");
     ok(call(d->fd, VFIO_DEVICE_RESET, NULL) == 0 &&
        query_plane(d->fd, VFIO_GFX_PLANE_TYPE_REGION, PLANE_PRIMARY, &p) ==

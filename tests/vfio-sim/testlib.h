@@ -65,6 +65,24 @@ static inline unsigned counter(const char *uuid, const char *what)
     return fn ? fn(uuid, what) : ~0u;
 }
 
+/* the last reply of sim_ctl() */
+static char sim_reply[4096] __attribute__((unused));
+
+/* one control command, in process (vfio_sim_control); 0 or -errno */
+__attribute__((format(printf, 1, 2)))
+static inline int sim_ctl(const char *fmt, ...)
+{
+    int (*fn)(const char *, const void *, size_t, char *, size_t) =
+        dlsym(RTLD_DEFAULT, "vfio_sim_control");
+    char line[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    return fn ? fn(line, NULL, 0, sim_reply, sizeof(sim_reply)) : -ENOSYS;
+}
+
 /*
  * Write @devices as the simulator's configuration in a new directory and
  * point the simulator at it; the control socket is <dir>/control, its
