@@ -105,6 +105,10 @@ run_suite kernel timeout 1200 /usr/bin/python3 \
 run_suite libvirt timeout 420 /usr/bin/python3 \
     "$top/tests/libvirt/test-libvirt.py" "$out/vfio-sim/libvfio-sim.so" \
     "$out/qemu/qemu-system-x86_64" "$out/guest"
+# libvirtd starts a desktop domain on the installed binary (make install)
+run_suite libvirt-start timeout 600 /usr/bin/python3 \
+    "$top/tests/libvirt/test-libvirt-start.py" "$top" \
+    "$out/vfio-sim/libvfio-sim.so" "$out/guest"
 
 # The display suites again on a build with AddressSanitizer and UBSan; their
 # reports go to files, and there must be none (leaks are QEMU's own business

@@ -14,8 +14,9 @@
 #
 # libvirtd runs in a mount namespace of its own, over temporary
 # /etc/libvirt, /run/libvirt, /var/lib/libvirt, /var/cache/libvirt and
-# /var/log/libvirt, so the host's libvirt (if any) is neither seen nor
-# changed.  TAP output.
+# /var/log/libvirt (lvhost.py), so the host's libvirt (if any) is neither
+# seen nor changed; test-libvirt-start.py has libvirtd start a domain
+# itself.  TAP output.
 #
 # usage: test-libvirt.py SIMLIB QEMU GUESTDIR
 
@@ -23,16 +24,16 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(TOP, "tests", "vfio-sim"))
+from lvhost import Libvirtd, in_namespace, virsh  # noqa: E402
 from simtap import (Qmp, Tap, gvnccapture, qemu_stop,  # noqa: E402
                     sim_env, spicy_screenshot, until, xy_wrong)
 
@@ -40,66 +41,8 @@ DOMAIN_XML = os.path.join(TOP, "docs", "system", "devices",
                           "vfio-display-domain.xml")
 UUID = "8a7fd6c2-0000-4000-8000-00000000b0c5"
 W, H = 1024, 768
-LIBVIRT_DIRS = ("/etc/libvirt", "/run/libvirt", "/var/lib/libvirt",
-                "/var/cache/libvirt", "/var/log/libvirt")
 tap = Tap()
 ok = tap.ok
-
-
-def in_namespace():
-    """Re-run this test in a mount namespace of its own (see above)."""
-    if os.environ.get("VFIO_DISPLAY_LIBVIRT_NS") == "1":
-        return True
-    if os.geteuid() != 0 or not shutil.which("libvirtd"):
-        print("1..0 # SKIP needs root and libvirtd (scripts/deps.sh)")
-        sys.exit(0)
-    r = subprocess.run(["unshare", "--mount", "--propagation", "private",
-                        sys.executable] + sys.argv,
-                       env=dict(os.environ, VFIO_DISPLAY_LIBVIRT_NS="1"))
-    sys.exit(r.returncode)
-
-
-class Libvirtd:
-    """libvirtd over private directories, its QEMU driver running as root
-    (it only probes our binary here; the test runs the command line)."""
-
-    def __init__(self, tmp):
-        self.root = os.path.join(tmp, "libvirt")
-        for d in LIBVIRT_DIRS:
-            priv = self.root + d
-            if d == "/etc/libvirt":
-                shutil.copytree(d, priv)
-            else:
-                os.makedirs(priv)
-            os.makedirs(d, exist_ok=True)
-            subprocess.run(["mount", "--bind", priv, d], check=True)
-        with open("/etc/libvirt/qemu.conf", "w") as f:
-            f.write('user = "root"\ngroup = "root"\n'
-                    'security_driver = "none"\n')
-        self.pidfile = "/run/libvirt/test-libvirtd.pid"
-        subprocess.run(["libvirtd", "--daemon", "--pid-file", self.pidfile],
-                       check=True)
-        end = time.time() + 30
-        while not os.path.exists("/run/libvirt/libvirt-sock"):
-            if time.time() > end:
-                raise RuntimeError("libvirtd did not start: " + self.log())
-            time.sleep(0.1)
-
-    def log(self):
-        try:
-            return open("/var/log/libvirt/libvirtd.log").read()[-3000:]
-        except OSError:
-            return ""
-
-    def stop(self):
-        try:
-            pid = int(open(self.pidfile).read())
-            os.kill(pid, 15)
-            for _ in range(100):
-                os.kill(pid, 0)
-                time.sleep(0.1)
-        except (OSError, ValueError):
-            pass
 
 
 def domain(qemu, guest, graphics, ramfb=True, name="vfio-display"):
@@ -133,10 +76,7 @@ def to_native(tmp, xml, name):
     path = os.path.join(tmp, name + ".xml")
     with open(path, "w") as f:
         f.write(xml)
-    r = subprocess.run(["virsh", "-c", "qemu:///system", "domxml-to-native",
-                        "qemu-argv", path], capture_output=True, text=True,
-                       timeout=120)
-    return r.returncode, r.stdout.strip(), r.stderr.strip()
+    return virsh("domxml-to-native", "qemu-argv", path)
 
 
 def device_json(argv, driver):
