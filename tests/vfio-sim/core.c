@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <limits.h>
 #include <unistd.h>
 #include <linux/dma-buf.h>
 
@@ -113,11 +115,53 @@ int sim_memfd(const char *name, uint64_t size)
     return fd;
 }
 
-/* ---- configuration and sysfs ---------------------------------------- */
+/* ---- sysfs ------------------------------------------------------------ */
+
+/*
+ * What Linux 6.1 lays out in sysfs for an mdev, under the simulator's root
+ * (measured on 6.1 with mbochs and mdpy: tests/kernel, case sysfs).  Paths
+ * here are below /sys.  Every link is relative, from the link's directory
+ * up to the deepest directory it shares with the target's directory, then
+ * down, as kernfs_get_target_path makes it: the tree, bind-mounted at
+ * /sys, resolves as on a host.
+ */
+
+#define SIM_NMODELS (sizeof(models) / sizeof(models[0]))
+
+static char prefixes[4 + 2 * SIM_NMODELS][128];
+static int nprefixes;
+static bool parent_made[SIM_NMODELS];
+
+static void add_prefix(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static void add_prefix(const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    n = snprintf(prefixes[nprefixes], sizeof(prefixes[0]), "/sys/");
+    va_start(ap, fmt);
+    vsnprintf(prefixes[nprefixes] + n, sizeof(prefixes[0]) - n, fmt, ap);
+    va_end(ap);
+    nprefixes++;
+}
+
+const char *sim_sys_prefix(int i)
+{
+    return i < nprefixes ? prefixes[i] : NULL;
+}
+
+/* @buf: <root>/sys/ and @fmt */
+static void sys_vpath(char *buf, size_t len, const char *fmt, va_list ap)
+{
+    int n = snprintf(buf, len, "%s/sys/", root);
+
+    vsnprintf(buf + n, len - n, fmt, ap);
+}
 
 static void mkdirs(const char *path)
 {
-    char tmp[512];
+    char tmp[PATH_MAX];
     char *p;
 
     snprintf(tmp, sizeof(tmp), "%s", path);
@@ -128,46 +172,417 @@ static void mkdirs(const char *path)
             *p = '/';
         }
     }
-    mkdir(tmp, 0755);
+    if (mkdir(tmp, 0755) < 0 && errno != EEXIST) {
+        die("mkdir %s: %s", tmp, strerror(errno));
+    }
 }
 
-static void relink(const char *target, const char *fmt, ...)
+static void sys_mkdir(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static void sys_mkdir(const char *fmt, ...)
 {
-    char path[512];
+    char path[PATH_MAX];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(path, sizeof(path), fmt, ap);
+    sys_vpath(path, sizeof(path), fmt, ap);
     va_end(ap);
-    unlink(path);
-    if (symlink(target, path) < 0) {
-        die("symlink %s: %s", path, strerror(errno));
+    mkdirs(path);
+}
+
+static void rmtree(const char *path);
+
+/*
+ * Put @tmp in @path's place at once, so that another process reading the
+ * tree (each one the simulator is loaded in remakes it) never misses it;
+ * a directory there (an older simulator's mdev) goes first.
+ */
+static void replace(const char *tmp, const char *path)
+{
+    if (rename(tmp, path) < 0) {
+        rmtree(path);
+        if (rename(tmp, path) < 0) {
+            die("rename %s: %s", path, strerror(errno));
+        }
+    }
+}
+
+/* an attribute file with @contents */
+static void sys_file(mode_t mode, const char *contents, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void sys_file(mode_t mode, const char *contents, const char *fmt, ...)
+{
+    char path[PATH_MAX], tmp[PATH_MAX + 32];
+    size_t len = strlen(contents);
+    va_list ap;
+    int fd;
+
+    va_start(ap, fmt);
+    sys_vpath(path, sizeof(path), fmt, ap);
+    va_end(ap);
+    snprintf(tmp, sizeof(tmp), "%s.vfio-sim.%d", path, (int)getpid());
+    unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, contents, len) != (ssize_t)len ||
+        fchmod(fd, mode) < 0) {
+        die("%s: %s", tmp, strerror(errno));
+    }
+    close(fd);
+    replace(tmp, path);
+}
+
+/*
+ * The relative path from directory @from to @to, both below /sys: one
+ * "../" for each component of @from below the deepest directory that
+ * holds both @from and @to's directory, then the rest of @to
+ * (kernfs_get_target_path).
+ */
+static void sys_relpath(const char *from, const char *to, char *out,
+                        size_t len)
+{
+    const char *rest, *p;
+    size_t i, common = 0, n = 0;
+    int ups = 0;
+
+    for (i = 0; from[i] && from[i] == to[i]; i++) {
+        if (from[i] == '/') {
+            common = i + 1;
+        }
+    }
+    if (!from[i] && to[i] == '/') {
+        /* @from holds @to's directory */
+        common = i + 1;
+        rest = "";
+    } else {
+        rest = from + common;
+    }
+    if (*rest) {
+        for (ups = 1, p = rest; *p; p++) {
+            ups += *p == '/';
+        }
+    }
+    out[0] = 0;
+    while (ups-- > 0 && n < len) {
+        n += snprintf(out + n, len - n, "../");
+    }
+    if (n < len) {
+        snprintf(out + n, len - n, "%s", to + common);
+    }
+}
+
+/* the link @fmt to @to (both below /sys), in place of what was there */
+static void sys_link(const char *to, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void sys_link(const char *to, const char *fmt, ...)
+{
+    char link[1024], dir[1024], rel[PATH_MAX], path[PATH_MAX];
+    char tmp[PATH_MAX + 32];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(link, sizeof(link), fmt, ap);
+    va_end(ap);
+    snprintf(dir, sizeof(dir), "%s", link);
+    *strrchr(dir, '/') = 0;
+    sys_relpath(dir, to, rel, sizeof(rel));
+    snprintf(path, sizeof(path), "%s/sys/%s", root, link);
+    snprintf(tmp, sizeof(tmp), "%s.vfio-sim.%d", path, (int)getpid());
+    unlink(tmp);
+    if (symlink(rel, tmp) < 0) {
+        die("symlink %s: %s", tmp, strerror(errno));
+    }
+    replace(tmp, path);
+}
+
+static void rmtree(const char *path)
+{
+    char sub[PATH_MAX];
+    struct dirent *e;
+    struct stat st;
+    DIR *dir;
+
+    if (lstat(path, &st) < 0) {
+        return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        unlink(path);
+        return;
+    }
+    dir = opendir(path);
+    while (dir && (e = readdir(dir))) {
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+            rmtree(sub);
+        }
+    }
+    if (dir) {
+        closedir(dir);
+    }
+    rmdir(path);
+}
+
+static void sys_remove(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static void sys_remove(const char *fmt, ...)
+{
+    char path[PATH_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    sys_vpath(path, sizeof(path), fmt, ap);
+    va_end(ap);
+    rmtree(path);
+}
+
+/*
+ * dpm_sysfs_add (drivers/base/power/sysfs.c): a device's power directory,
+ * here of a device without runtime PM, the values measured on Debian's
+ * 6.1; left out: autosuspend_delay_ms, whose read fails with EIO there.
+ */
+static void sys_power(const char *dir)
+{
+    static const struct {
+        const char *name, *value;
+        mode_t mode;
+    } attrs[] = {
+        { "async", "disabled\n", 0644 },
+        { "control", "auto\n", 0644 },
+        { "runtime_active_kids", "0\n", 0444 },
+        { "runtime_active_time", "0\n", 0444 },
+        { "runtime_enabled", "disabled\n", 0444 },
+        { "runtime_status", "unsupported\n", 0444 },
+        { "runtime_suspended_time", "0\n", 0444 },
+        { "runtime_usage", "0\n", 0444 },
+    };
+    size_t i;
+
+    sys_mkdir("%s/power", dir);
+    for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+        sys_file(attrs[i].mode, attrs[i].value, "%s/power/%s", dir,
+                 attrs[i].name);
     }
 }
 
 /*
- * The part of sysfs that QEMU reads for sysfsdev=/sys/bus/mdev/devices/UUID:
- * the device directory, its iommu_group link (a group number as basename)
- * and its subsystem link (realpath /sys/bus/mdev marks an mdev).
+ * bus_register(&mdev_bus_type) (mdev_init): /sys/bus/mdev; and the paths
+ * the simulator serves from its tree whatever the devices.
+ */
+static void sys_bus(void)
+{
+    add_prefix("bus/mdev");
+    add_prefix("kernel/iommu_groups");
+    add_prefix("class/mdev_bus");
+    add_prefix("class/vfio-dev");
+    sys_mkdir("bus/mdev/devices");
+    sys_mkdir("bus/mdev/drivers");
+    sys_mkdir("kernel/iommu_groups");
+    sys_mkdir("class/mdev_bus");
+    sys_mkdir("class/vfio-dev");
+    sys_file(0644, "1\n", "bus/mdev/drivers_autoprobe");
+    sys_file(0200, "", "bus/mdev/drivers_probe");
+    sys_file(0200, "", "bus/mdev/uevent");
+}
+
+static int model_index(const SimModelOps *ops)
+{
+    size_t i;
+
+    for (i = 0; i < SIM_NMODELS && models[i] != ops; i++) {
+        continue;
+    }
+    return i;
+}
+
+static const char *parent_name(const SimMdevParent *p)
+{
+    return strrchr(p->path, '/') + 1;
+}
+
+/* @ops's devices that exist now */
+static int model_devices(const SimModelOps *ops, SimDevice **devs)
+{
+    int i, n = 0;
+
+    for (i = 0; i < ndevices; i++) {
+        if (devices[i].ops == ops && !devices[i].removed) {
+            devs[n++] = &devices[i];
+        }
+    }
+    return n;
+}
+
+/* <parent>/mdev_supported_types/<driver string>-<sysfs_name> */
+static void type_dir(const SimModelOps *ops, const SimMdevType *t,
+                     char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/mdev_supported_types/%s-%s", ops->parent->path,
+             ops->parent->driver_string, t->sysfs_name);
+}
+
+/*
+ * The types' attributes (mdev_type_add, mdev_types_core_attrs: create,
+ * device_api, name, available_instances, description when the driver has
+ * show_description) with what they show now: available_instances changes
+ * with each mdev made or removed.
+ */
+static void sys_types(const SimModelOps *ops)
+{
+    SimDevice *devs[SIM_MAX_DEVICES];
+    int n = model_devices(ops, devs), i;
+    char dir[PATH_MAX], line[256];
+    SimMdevType t;
+
+    for (i = 0; i < ops->parent->ntypes; i++) {
+        memset(&t, 0, sizeof(t));
+        ops->mdev_type(i, devs, n, &t);
+        type_dir(ops, &t, dir, sizeof(dir));
+        sys_mkdir("%s/devices", dir);
+        sys_file(0200, "", "%s/create", dir);
+        /* every modelled driver's mdev_driver.device_api */
+        sys_file(0444, VFIO_DEVICE_API_PCI_STRING "\n", "%s/device_api",
+                 dir);
+        snprintf(line, sizeof(line), "%s\n", t.name);
+        sys_file(0444, line, "%s/name", dir);
+        snprintf(line, sizeof(line), "%u\n", t.available);
+        sys_file(0444, line, "%s/available_instances", dir);
+        if (t.description[0]) {
+            sys_file(0444, t.description, "%s/description", dir);
+        }
+    }
+}
+
+/*
+ * mdev_register_parent: the parent's types (parent_create_sysfs_files) and
+ * its /sys/class/mdev_bus link (class_compat_create_link); a class device
+ * parent (mbochs, mdpy: device_register in their own class) has what the
+ * driver core gives it, a PCI parent only what mdev adds to it.  And
+ * mdev_register_driver: the driver's directory on the bus.
+ */
+static void sys_parent(const SimModelOps *ops)
+{
+    const SimMdevParent *p = ops->parent;
+    char class[128];
+
+    add_prefix("%s", p->path);
+    sys_mkdir("%s/mdev_supported_types", p->path);
+    sys_link(p->path, "class/mdev_bus/%s", parent_name(p));
+    if (p->class_name) {
+        add_prefix("class/%s", p->class_name);
+        snprintf(class, sizeof(class), "class/%s", p->class_name);
+        sys_mkdir("%s", class);
+        sys_link(p->path, "%s/%s", class, parent_name(p));
+        sys_link(class, "%s/subsystem", p->path);
+        sys_file(0644, "", "%s/uevent", p->path);
+        sys_power(p->path);
+    }
+    sys_mkdir("bus/mdev/drivers/%s", p->driver);
+    sys_file(0200, "", "bus/mdev/drivers/%s/bind", p->driver);
+    sys_file(0200, "", "bus/mdev/drivers/%s/unbind", p->driver);
+    sys_file(0200, "", "bus/mdev/drivers/%s/uevent", p->driver);
+    sys_types(ops);
+}
+
+/*
+ * mdev_device_create for @d: device_add makes the device's directory
+ * under its parent with subsystem, uevent and power; device_driver_attach
+ * the driver links and the driver's attribute group; the driver's probe,
+ * in vfio_register_emulated_iommu_dev, an IOMMU group of its own
+ * (vfio_noiommu_group_alloc: iommu_group_alloc, iommu_group_set_name,
+ * iommu_group_add_device) and vfio-dev/vfio<index> (vfio_init_device,
+ * __vfio_register_dev); mdev_create_sysfs_files the type's links.  The
+ * bus's link, which device_add makes first, is made last here so that a
+ * reader who finds the device finds all of it.
  */
 static void make_sysfs(SimDevice *d)
 {
-    char path[512];
+    const SimMdevParent *p = d->ops->parent;
+    char dir[256], type[PATH_MAX], group[64], vfio[PATH_MAX];
+    char line[128];
+    SimOpt attrs[8];
+    SimMdevType t;
+    int i, n, index = d - devices;
 
-    snprintf(path, sizeof(path), "%s/sys/bus/mdev/devices/%s", root, d->uuid);
-    mkdirs(path);
-    snprintf(path, sizeof(path), "%s/sys/kernel/iommu_groups/%d/devices",
-             root, d->group);
-    mkdirs(path);
-    snprintf(path, sizeof(path), "../../../../kernel/iommu_groups/%d",
-             d->group);
-    relink(path, "%s/sys/bus/mdev/devices/%s/iommu_group", root, d->uuid);
-    relink("../../../../bus/mdev", "%s/sys/bus/mdev/devices/%s/subsystem",
-           root, d->uuid);
-    snprintf(path, sizeof(path), "../../../../bus/mdev/devices/%s", d->uuid);
-    relink(path, "%s/sys/kernel/iommu_groups/%d/devices/%s", root, d->group,
-           d->uuid);
+    if (!parent_made[model_index(d->ops)]) {
+        parent_made[model_index(d->ops)] = true;
+        sys_parent(d->ops);
+    }
+    snprintf(dir, sizeof(dir), "%s/%s", p->path, d->uuid);
+    sys_mkdir("%s", dir);
+    sys_link("bus/mdev", "%s/subsystem", dir);
+    snprintf(line, sizeof(line), "DRIVER=%s\n", p->driver);
+    sys_file(0644, line, "%s/uevent", dir);
+    sys_power(dir);
+    sys_file(0200, "", "%s/remove", dir);     /* mdev_device_groups */
+
+    snprintf(line, sizeof(line), "bus/mdev/drivers/%s", p->driver);
+    sys_link(line, "%s/driver", dir);
+    sys_link(dir, "%s/%s", line, d->uuid);
+    n = d->ops->attrs(d, attrs, sizeof(attrs) / sizeof(attrs[0]));
+    sys_mkdir("%s/%s", dir, p->group);
+    for (i = 0; i < n; i++) {
+        sys_file(0444, attrs[i].value, "%s/%s/%s", dir, p->group,
+                 attrs[i].key);
+    }
+
+    snprintf(group, sizeof(group), "kernel/iommu_groups/%d", d->group);
+    sys_mkdir("%s/devices", group);
+    sys_file(0444, "vfio-noiommu\n", "%s/name", group);
+    sys_file(0444, "", "%s/reserved_regions", group);
+    sys_file(0644, "unknown\n", "%s/type", group);
+    sys_link(group, "%s/iommu_group", dir);
+    sys_link(dir, "%s/devices/%s", group, d->uuid);
+
+    snprintf(vfio, sizeof(vfio), "%s/vfio-dev/vfio%d", dir, index);
+    sys_mkdir("%s", vfio);
+    sys_link(dir, "%s/device", vfio);
+    sys_link("class/vfio-dev", "%s/subsystem", vfio);
+    sys_file(0644, "", "%s/uevent", vfio);
+    sys_power(vfio);
+    sys_link(vfio, "class/vfio-dev/vfio%d", index);
+
+    memset(&t, 0, sizeof(t));
+    d->ops->mdev_type(d->ops->type_of(d), NULL, 0, &t);
+    type_dir(d->ops, &t, type, sizeof(type));
+    sys_link(dir, "%s/devices/%s", type, d->uuid);
+    sys_link(type, "%s/mdev_type", dir);
+
+    sys_link(dir, "bus/mdev/devices/%s", d->uuid);
+    sys_types(d->ops);
 }
+
+/*
+ * mdev_device_remove_common for @d, what make_sysfs made undone: the
+ * bus's link first; the IOMMU group goes with its last device
+ * (vfio_device_remove_group); the types count again.
+ */
+static void remove_sysfs(SimDevice *d)
+{
+    const SimMdevParent *p = d->ops->parent;
+    SimMdevType t;
+    char type[PATH_MAX];
+    int i;
+
+    sys_remove("bus/mdev/devices/%s", d->uuid);
+    memset(&t, 0, sizeof(t));
+    d->ops->mdev_type(d->ops->type_of(d), NULL, 0, &t);
+    type_dir(d->ops, &t, type, sizeof(type));
+    sys_remove("%s/devices/%s", type, d->uuid);
+    sys_remove("bus/mdev/drivers/%s/%s", p->driver, d->uuid);
+    sys_remove("class/vfio-dev/vfio%d", (int)(d - devices));
+    sys_remove("kernel/iommu_groups/%d/devices/%s", d->group, d->uuid);
+    for (i = 0; i < ndevices; i++) {
+        if (!devices[i].removed && devices[i].group == d->group) {
+            break;
+        }
+    }
+    if (i == ndevices) {
+        sys_remove("kernel/iommu_groups/%d", d->group);
+    }
+    sys_remove("%s/%s", p->path, d->uuid);
+    sys_types(d->ops);
+}
+
+/* ---- configuration ---------------------------------------------------- */
 
 static const SimModelOps *model_by_name(const char *name)
 {
@@ -253,6 +668,7 @@ static void sim_do_init(void)
     if (!f) {
         die("VFIO_SIM_CONFIG=%s: %s", cfg, strerror(errno));
     }
+    sys_bus();
     while (fgets(line, sizeof(line), f)) {
         parse_line(line, ++lineno);
     }
@@ -371,21 +787,8 @@ void sim_lock_release(void)
  */
 static void remove_device(SimDevice *d)
 {
-    char path[512];
-
     d->removed = true;
-    snprintf(path, sizeof(path), "%s/sys/kernel/iommu_groups/%d/devices/%s",
-             root, d->group, d->uuid);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/sys/bus/mdev/devices/%s/iommu_group",
-             root, d->uuid);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/sys/bus/mdev/devices/%s/subsystem",
-             root, d->uuid);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/sys/bus/mdev/devices/%s", root,
-             d->uuid);
-    rmdir(path);
+    remove_sysfs(d);
     sim_count(d, "unplug-removed");
 }
 

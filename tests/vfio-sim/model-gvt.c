@@ -30,22 +30,41 @@
 #define GVT_NUM_REGIONS (VFIO_PCI_NUM_REGIONS + 2)
 #define GVT_CFG_SIZE 256                    /* device_info.cfg_space_size */
 #define GVT_BAR0_SIZE (16u << 20)           /* GTTMMADR */
-#define GVT_HOST_LOW_GM (64ull << 20)       /* the host's part of the GM */
+/* where the vGPU's slice of the aperture starts: the model's choice */
+#define GVT_HOST_LOW_GM (64ull << 20)
 #define GVT_OPREGION_SIZE 8192              /* OPREGION_SIZE */
 #define GVT_EDID_SIZE 128                   /* EDID_SIZE */
 #define GVT_EDID_BLOB_OFFSET (SIM_PAGE_SIZE / 2)
 #define GVT_CURSOR_SLOT (256 * 256 * 4)     /* room for the largest cursor */
 
-/* intel_vgpu_configs[] on a 256 MiB aperture: the types that fit */
+/*
+ * The simulated host's GPU (a choice): a gen9 IGD with a 256 MiB aperture
+ * (the vGPU's BAR2, gvt_aperture_sz), a 4 GiB GGTT (gvt_ggtt_gm_sz) and
+ * 32 fences (gvt_fence_sz); gvt.h keeps HOST_LOW_GM_SIZE, HOST_HIGH_GM_SIZE
+ * and HOST_FENCE of them for the host.
+ */
+#define GVT_APERTURE_SIZE (256ull << 20)
+#define GVT_GGTT_SIZE (4096ull << 20)
+#define GVT_FENCES 32
+#define GVT_HOST_LOW_GM_SIZE (128ull << 20)
+#define GVT_HOST_HIGH_GM_SIZE (384ull << 20)
+#define GVT_HOST_FENCE 4
+
+/*
+ * intel_vgpu_configs[] on that host: the types intel_gvt_init_vgpu_types
+ * keeps (a type is dropped from the first whose low GM the aperture left
+ * to vGPUs cannot hold once), named GVTg_V5_<name> on gen9.
+ */
 typedef struct GvtType {
     const char *name;
-    uint64_t low_gm;
+    uint64_t low_gm, high_gm;
+    uint32_t fence, weight;             /* weight: VGPU_WEIGHT(n) = 16 / n */
     uint32_t edid_x, edid_y;
 } GvtType;
 
 static const GvtType gvt_types[] = {
-    { "GVTg_V5_8", 64ull << 20, 1024, 768 },
-    { "GVTg_V5_4", 128ull << 20, 1920, 1200 },
+    { "GVTg_V5_8", 64ull << 20, 384ull << 20, 4, 2, 1024, 768 },
+    { "GVTg_V5_4", 128ull << 20, 512ull << 20, 4, 4, 1920, 1200 },
 };
 
 /* PLANE_CTL (i915_reg.h, gen9): the fields fb_decoder.c decodes */
@@ -124,6 +143,7 @@ typedef struct GvtObj {
 
 typedef struct Gvt {
     const GvtType *type;
+    int vgpu_id;                           /* intel_gvt_create_vgpu's idr */
     uint8_t cfg[GVT_CFG_SIZE];
     uint64_t bar2_size, slice_base;        /* aperture, the vGPU's part */
     int bar0_fd, gm_fd;                    /* MMIO scratch, low GM pages */
@@ -225,6 +245,8 @@ static void gvt_reset_display(Gvt *s)
     s->cur.y_hot = UINT_MAX;
 }
 
+static int gvt_vgpus;                      /* vGPUs made so far */
+
 static int gvt_init(SimDevice *dev, char *err, size_t errlen)
 {
     const char *tname = sim_opt(dev, "type", "GVTg_V5_4");
@@ -249,7 +271,9 @@ static int gvt_init(SimDevice *dev, char *err, size_t errlen)
         free(s);
         return -EINVAL;
     }
-    s->bar2_size = 256ull << 20;
+    /* idr_alloc from 1 (IDLE_VGPU_IDR + 1): no id is freed before */
+    s->vgpu_id = ++gvt_vgpus;
+    s->bar2_size = GVT_APERTURE_SIZE;
     s->slice_base = GVT_HOST_LOW_GM;
     s->bar0_fd = sim_memfd("vfio-sim-gvt-mmio", GVT_BAR0_SIZE);
     s->gm_fd = sim_memfd("vfio-sim-gvt-gm", s->type->low_gm);
@@ -1222,8 +1246,81 @@ static int gvt_control(SimDevice *dev, const char *cmd, const SimArgs *a,
     return -ENOENT;
 }
 
+/*
+ * The parent intel_gvt_init_device registers: the i915 PCI device, at
+ * 00:02.0 as an Intel IGD is; dev_driver_string() is its driver's name.
+ */
+static const SimMdevParent gvt_parent = {
+    .path = "devices/pci0000:00/0000:00:02.0",
+    .class_name = NULL,
+    .driver_string = "i915",
+    .driver = "intel_vgpu_mdev",        /* intel_vgpu_mdev_driver */
+    .group = "intel_vgpu",              /* intel_vgpu_group */
+    .ntypes = sizeof(gvt_types) / sizeof(gvt_types[0]),
+};
+
+static int64_t gvt_avail(int64_t total, int64_t used, int64_t each)
+{
+    return total > used ? (total - used) / each : 0;
+}
+
+/*
+ * gvt->types[i]: sysfs_name, no pretty_name; intel_vgpu_show_description;
+ * intel_vgpu_get_available: the least of the low GM, high GM and fences
+ * left (each vGPU takes its type's, intel_vgpu_alloc_resource) over the
+ * type's.
+ */
+static void gvt_mdev_type(int i, SimDevice *const *devs, int n,
+                          SimMdevType *t)
+{
+    const GvtType *type = &gvt_types[i];
+    int64_t low = 0, high = 0, fence = 0, a, b, c;
+    int j;
+
+    for (j = 0; j < n; j++) {
+        const GvtType *used = ((Gvt *)devs[j]->state)->type;
+
+        low += used->low_gm;
+        high += used->high_gm;
+        fence += used->fence;
+    }
+    snprintf(t->sysfs_name, sizeof(t->sysfs_name), "%s", type->name);
+    snprintf(t->name, sizeof(t->name), "%s", type->name);
+    /* vgpu_edid_str: "1024x768", "1920x1200" */
+    snprintf(t->description, sizeof(t->description),
+             "low_gm_size: %uMB\nhigh_gm_size: %uMB\nfence: %u\n"
+             "resolution: %ux%u\nweight: %u\n",
+             (unsigned)(type->low_gm >> 20), (unsigned)(type->high_gm >> 20),
+             type->fence, type->edid_x, type->edid_y, type->weight);
+    /* the simulator makes any device configured, even past the resources */
+    a = gvt_avail(GVT_APERTURE_SIZE - GVT_HOST_LOW_GM_SIZE, low,
+                  type->low_gm);
+    b = gvt_avail(GVT_GGTT_SIZE - GVT_APERTURE_SIZE - GVT_HOST_HIGH_GM_SIZE,
+                  high, type->high_gm);
+    c = gvt_avail(GVT_FENCES - GVT_HOST_FENCE, fence, type->fence);
+    t->available = a < b ? (a < c ? a : c) : (b < c ? b : c);
+}
+
+static int gvt_type_of(SimDevice *dev)
+{
+    return ((Gvt *)dev->state)->type - gvt_types;
+}
+
+/* intel_vgpu_attrs: vgpu_id_show */
+static int gvt_attrs(SimDevice *dev, SimOpt *attrs, int max)
+{
+    snprintf(attrs[0].key, sizeof(attrs[0].key), "vgpu_id");
+    snprintf(attrs[0].value, sizeof(attrs[0].value), "%d\n",
+             ((Gvt *)dev->state)->vgpu_id);
+    return 1;
+}
+
 const SimModelOps sim_model_gvt = {
     .name = "gvt",
+    .parent = &gvt_parent,
+    .mdev_type = gvt_mdev_type,
+    .type_of = gvt_type_of,
+    .attrs = gvt_attrs,
     .init = gvt_init,
     .ioctl = gvt_ioctl,
     .rw = gvt_rw,

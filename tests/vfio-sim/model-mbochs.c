@@ -698,8 +698,64 @@ static int mbochs_control(SimDevice *dev, const char *cmd, const SimArgs *a,
     return 0;
 }
 
+/*
+ * The parent mbochs_dev_init registers: the device "mbochs" of its class
+ * "mbochs", no bus, no driver, so dev_driver_string() is the class name.
+ */
+static const SimMdevParent mbochs_parent = {
+    .path = "devices/virtual/mbochs/mbochs",
+    .class_name = "mbochs",
+    .driver_string = "mbochs",
+    .driver = "mbochs",                 /* mbochs_driver */
+    .group = "vendor",                  /* mdev_dev_group */
+    .ntypes = sizeof(mbochs_types) / sizeof(mbochs_types[0]),
+};
+
+/* max_mbytes: the module parameter "count", the megabytes of all mdevs */
+#define MBOCHS_MAX_MBYTES 256
+
+/*
+ * mbochs_types[i].type: pretty_name "mbochs-<type>";
+ * mbochs_show_description; mbochs_get_available: the megabytes left
+ * (mbochs_init_dev takes each mdev's off) over the type's.
+ */
+static void mbochs_mdev_type(int i, SimDevice *const *devs, int n,
+                             SimMdevType *t)
+{
+    const MbochsType *type = &mbochs_types[i];
+    int avail = MBOCHS_MAX_MBYTES, j;
+
+    for (j = 0; j < n; j++) {
+        avail -= ((Mbochs *)devs[j]->state)->type->mbytes;
+    }
+    snprintf(t->sysfs_name, sizeof(t->sysfs_name), "%s", type->name);
+    snprintf(t->name, sizeof(t->name), "mbochs-%s", type->name);
+    snprintf(t->description, sizeof(t->description),
+             "virtual display, %u MB video memory\n", type->mbytes);
+    /* the simulator makes any device configured, even past the memory */
+    t->available = avail > 0 ? avail / type->mbytes : 0;
+}
+
+static int mbochs_type_of(SimDevice *dev)
+{
+    return ((Mbochs *)dev->state)->type - mbochs_types;
+}
+
+/* mdev_dev_attrs: memory_show */
+static int mbochs_attrs(SimDevice *dev, SimOpt *attrs, int max)
+{
+    snprintf(attrs[0].key, sizeof(attrs[0].key), "memory");
+    snprintf(attrs[0].value, sizeof(attrs[0].value), "%u MB\n",
+             ((Mbochs *)dev->state)->type->mbytes);
+    return 1;
+}
+
 const SimModelOps sim_model_mbochs = {
     .name = "mbochs",
+    .parent = &mbochs_parent,
+    .mdev_type = mbochs_mdev_type,
+    .type_of = mbochs_type_of,
+    .attrs = mbochs_attrs,
     .init = mbochs_init,
     .ioctl = mbochs_ioctl,
     .rw = mbochs_rw,

@@ -326,8 +326,64 @@ static int mdpy_scanout(SimDevice *dev, SimScanout *out)
     return 0;
 }
 
+/*
+ * The parent mdpy_dev_init registers: the device "mdpy" of its class
+ * "mdpy", no bus, no driver, so dev_driver_string() is the class name.
+ */
+static const SimMdevParent mdpy_parent = {
+    .path = "devices/virtual/mdpy/mdpy",
+    .class_name = "mdpy",
+    .driver_string = "mdpy",
+    .driver = "mdpy",                   /* mdpy_driver */
+    .group = "vendor",                  /* mdev_dev_group */
+    .ntypes = sizeof(mdpy_types) / sizeof(mdpy_types[0]),
+};
+
+/* mdpy_driver.max_instances, the module parameter "count" */
+#define MDPY_MAX_DEVICES 4
+
+/*
+ * mdpy_types[i].type: pretty_name "mdpy-<type>"; mdpy_show_description;
+ * no get_available, so the mdev core's count of the parent
+ * (mdev_register_parent: max_instances; mdev_device_create takes one, of
+ * any type, mdev_device_release gives it back).
+ */
+static void mdpy_mdev_type(int i, SimDevice *const *devs, int n,
+                           SimMdevType *t)
+{
+    const MdpyType *type = &mdpy_types[i];
+
+    snprintf(t->sysfs_name, sizeof(t->sysfs_name), "%s", type->name);
+    snprintf(t->name, sizeof(t->name), "mdpy-%s", type->name);
+    snprintf(t->description, sizeof(t->description),
+             "virtual display, %ux%u framebuffer\n", type->width,
+             type->height);
+    /* the simulator makes any device configured, even past the count */
+    t->available = n < MDPY_MAX_DEVICES ? MDPY_MAX_DEVICES - n : 0;
+}
+
+static int mdpy_type_of(SimDevice *dev)
+{
+    return ((Mdpy *)dev->state)->type - mdpy_types;
+}
+
+/* mdev_dev_attrs: resolution_show */
+static int mdpy_attrs(SimDevice *dev, SimOpt *attrs, int max)
+{
+    const MdpyType *type = ((Mdpy *)dev->state)->type;
+
+    snprintf(attrs[0].key, sizeof(attrs[0].key), "resolution");
+    snprintf(attrs[0].value, sizeof(attrs[0].value), "%ux%u\n",
+             type->width, type->height);
+    return 1;
+}
+
 const SimModelOps sim_model_mdpy = {
     .name = "mdpy",
+    .parent = &mdpy_parent,
+    .mdev_type = mdpy_mdev_type,
+    .type_of = mdpy_type_of,
+    .attrs = mdpy_attrs,
     .init = mdpy_init,
     .ioctl = mdpy_ioctl,
     .rw = mdpy_rw,

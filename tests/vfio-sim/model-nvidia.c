@@ -507,8 +507,66 @@ static int nv_control(SimDevice *dev, const char *cmd, const SimArgs *a,
     return -ENOENT;
 }
 
+/*
+ * The parent nv_vgpu_probe registers: the GPU's PCI device (a choice: a
+ * discrete GPU behind the root port 00:01.0); dev_driver_string() is
+ * nvidia.ko's PCI driver, "nvidia".  The module registers with
+ * mdev_parent_ops (kernels before 5.16), so on 6.1 its mdev driver's name
+ * is a guess: the module's.
+ */
+static const SimMdevParent nv_parent = {
+    .path = "devices/pci0000:00/0000:00:01.0/0000:01:00.0",
+    .class_name = NULL,
+    .driver_string = "nvidia",
+    .driver = "nvidia-vgpu-vfio",
+    .group = "nvidia",                  /* vgpu_dev_group */
+    .ntypes = 1,
+};
+
+/*
+ * nv_vgpu_probe names each type group after the vGPU type id RM reports
+ * ("%d"); name, description and available_instances are what RM's
+ * get_name, get_description and get_instances write: guesses, one type
+ * of a Tesla T4 in the form those show.
+ */
+#define NV_TYPE_ID "222"
+#define NV_TYPE_MAX 16
+
+static void nv_mdev_type(int i, SimDevice *const *devs, int n,
+                         SimMdevType *t)
+{
+    snprintf(t->sysfs_name, sizeof(t->sysfs_name), NV_TYPE_ID);
+    snprintf(t->name, sizeof(t->name), "GRID T4-1Q");
+    snprintf(t->description, sizeof(t->description),
+             "num_heads=4, frl_config=60, framebuffer=1024M, "
+             "max_resolution=5120x2880, max_instance=%d\n", NV_TYPE_MAX);
+    t->available = n < NV_TYPE_MAX ? NV_TYPE_MAX - n : 0;
+}
+
+static int nv_type_of(SimDevice *dev)
+{
+    return 0;
+}
+
+/*
+ * vgpu_dev_attrs: vgpu_params_show (the empty config_params) and
+ * vm_name_show (empty while no VM has the device open; not modelled)
+ */
+static int nv_attrs(SimDevice *dev, SimOpt *attrs, int max)
+{
+    snprintf(attrs[0].key, sizeof(attrs[0].key), "vgpu_params");
+    snprintf(attrs[0].value, sizeof(attrs[0].value), "\n");
+    snprintf(attrs[1].key, sizeof(attrs[1].key), "vm_name");
+    snprintf(attrs[1].value, sizeof(attrs[1].value), "\n");
+    return 2;
+}
+
 const SimModelOps sim_model_nvidia = {
     .name = "nvidia",
+    .parent = &nv_parent,
+    .mdev_type = nv_mdev_type,
+    .type_of = nv_type_of,
+    .attrs = nv_attrs,
     .init = nv_init,
     .ioctl = nv_ioctl,
     .rw = nv_rw,

@@ -5,6 +5,7 @@
  * every libc alias of a wrapped call is wrapped, and errno is kept.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,7 @@ REAL(fstatat, int, int, const char *, struct stat *, int)
 REAL(access, int, const char *, int)
 REAL(readlink, ssize_t, const char *, char *, size_t)
 REAL(realpath, char *, const char *, char *)
+REAL(opendir, DIR *, const char *)
 REAL(ioctl, int, int, unsigned long, ...)
 REAL(pread, ssize_t, int, void *, size_t, off_t)
 REAL(pwrite, ssize_t, int, const void *, size_t, off_t)
@@ -48,28 +50,31 @@ REAL(dup2, int, int, int)
 REAL(dup3, int, int, int, int)
 REAL(fcntl, int, int, int, ...)
 
-/* Prefixes of the sysfs that the simulator serves from its own tree */
-static const char *const sys_prefixes[] = {
-    "/sys/bus/mdev/",
-    "/sys/kernel/iommu_groups/",
-};
-
-/* @path, or the same path inside the simulator's tree */
+/*
+ * @path, or the same path inside the simulator's tree when it is one of
+ * the simulator's sysfs paths (sim_sys_prefix: the mdev bus, the IOMMU
+ * groups, the classes and the configured parents only, so the rest of a
+ * host's /sys stays visible)
+ */
 static const char *map_path(const char *path, char *buf, size_t len)
 {
-    const char *root;
-    size_t i;
+    const char *root, *prefix;
+    size_t n;
+    int i;
 
-    if (!path || path[0] != '/') {
+    /* first, so that the simulator's own calls on its tree come back */
+    if (!path || strncmp(path, "/sys/", 5)) {
         return path;
     }
-    for (i = 0; i < sizeof(sys_prefixes) / sizeof(sys_prefixes[0]); i++) {
-        if (!strncmp(path, sys_prefixes[i], strlen(sys_prefixes[i])) ||
-            !strncmp(path, sys_prefixes[i], strlen(sys_prefixes[i]) - 1)) {
-            root = sim_root();
-            if (root && snprintf(buf, len, "%s%s", root, path) < (int)len) {
-                return buf;
-            }
+    root = sim_root();
+    if (!root) {
+        return path;
+    }
+    for (i = 0; (prefix = sim_sys_prefix(i)); i++) {
+        n = strlen(prefix);
+        if (!strncmp(path, prefix, n) && (!path[n] || path[n] == '/') &&
+            snprintf(buf, len, "%s%s", root, path) < (int)len) {
+            return buf;
         }
     }
     return path;
@@ -232,6 +237,15 @@ EXPORT ssize_t __readlink_chk(const char *path, char *out, size_t len,
         abort();  /* what glibc's fortify check does */
     }
     return readlink(path, out, len);
+}
+
+/* a listing of a sysfs directory of ours (glib's g_dir_open is this) */
+EXPORT DIR *opendir(const char *path)
+{
+    char buf[PATH_MAX];
+
+    resolve_opendir();
+    return real_opendir(map_path(path, buf, sizeof(buf)));
 }
 
 /* realpath inside our tree answers with the path the kernel would give */

@@ -51,11 +51,49 @@ typedef struct SimScanout {
 } SimScanout;
 
 /*
+ * The device a vendor driver registers as mdev parent
+ * (mdev_register_parent): where sysfs shows it and its mdevs.
+ */
+typedef struct SimMdevParent {
+    const char *path;           /* its directory, below /sys/ */
+    const char *class_name;     /* its class for a class device, else NULL */
+    const char *driver_string;  /* dev_driver_string(): types' prefix */
+    const char *driver;         /* mdev_driver.driver.name */
+    const char *group;          /* the name of the driver's dev_groups */
+    int ntypes;                 /* mdev types the parent registers */
+} SimMdevParent;
+
+/*
+ * One mdev type as <parent>/mdev_supported_types/<driver_string>-
+ * <sysfs_name>/ shows it (mdev_sysfs.c: name_show, description_show,
+ * available_instances_show).
+ */
+typedef struct SimMdevType {
+    char sysfs_name[32];
+    char name[64];              /* pretty_name, else sysfs_name */
+    char description[192];      /* "": the driver has no show_description */
+    unsigned available;
+} SimMdevType;
+
+/*
  * A vendor driver model.  Each handler returns >= 0 or -errno, exactly as
  * the kernel function it follows returns to the VFIO core.
  */
 typedef struct SimModelOps {
     const char *name;
+    const SimMdevParent *parent;
+    /*
+     * Type @i of the parent as sysfs shows it while the (not removed)
+     * devices @devs, @n of them, all of this model, exist.
+     */
+    void (*mdev_type)(int i, SimDevice *const *devs, int n, SimMdevType *t);
+    /* the index of @dev's type among the parent's */
+    int (*type_of)(SimDevice *dev);
+    /*
+     * The files of the driver's attribute group in the mdev's directory
+     * (mdev_driver.driver.dev_groups): name and contents; returns how many.
+     */
+    int (*attrs)(SimDevice *dev, SimOpt *attrs, int max);
     /* mdev create (the sample's init_dev); *err set on failure */
     int (*init)(SimDevice *dev, char *err, size_t errlen);
     /* vfio_device_ops.ioctl: everything but VFIO_DEVICE_FEATURE */
@@ -112,6 +150,11 @@ typedef struct SimDmabuf {
 /* configuration, devices, sysfs tree (core.c) */
 void sim_init(void);
 const char *sim_root(void);
+/*
+ * The @i-th path below /sys that the simulator serves from its tree
+ * (a path and everything under it), NULL past the last.
+ */
+const char *sim_sys_prefix(int i);
 SimDevice *sim_device_by_uuid(const char *uuid);
 /* by uuid, removed (unplugged) devices too if @removed_too */
 SimDevice *sim_device_find(const char *uuid, bool removed_too);
