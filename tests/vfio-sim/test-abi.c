@@ -3,6 +3,7 @@
  * Raw-ABI tests of vfio-sim, without QEMU: run with the simulator
  * preloaded (LD_PRELOAD=libvfio-sim.so); one kernel rule per TAP line.
  */
+#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <libdrm/drm_fourcc.h>
@@ -25,8 +26,11 @@ static void write_config(void)
 
 static void test_sysfs(void)
 {
+    int parents = 0, others = 0;
     char buf[PATH_MAX];
+    struct dirent *e;
     struct stat st;
+    DIR *dir;
     ssize_t n;
     char *rp;
 
@@ -43,6 +47,44 @@ static void test_sysfs(void)
     ok(rp && !strcmp(rp, "/sys/bus/mdev"),
        "sysfs: realpath of subsystem is /sys/bus/mdev");
     free(rp);
+    /* mdpy_types, mbochs_types; 256 MB less mbochs medium's 16 and small's 4 */
+    check_sysfs(&(SysfsWant){
+        "mdpy", MDPY, 7, "devices/virtual/mdpy/mdpy", "mdpy-xga", "mdpy",
+        "vendor/resolution", "1024x768\n", "mdpy-xga\n",
+        "virtual display, 1024x768 framebuffer\n", "3\n" });
+    check_sysfs(&(SysfsWant){
+        "mbochs", MBOCHS, 8, "devices/virtual/mbochs/mbochs",
+        "mbochs-medium", "mbochs", "vendor/memory", "16 MB\n",
+        "mbochs-medium\n", "virtual display, 16 MB video memory\n",
+        "14\n" });
+    check_sysfs(&(SysfsWant){
+        "mbochs", MBOCHS_MMAP, 9, "devices/virtual/mbochs/mbochs",
+        "mbochs-small", "mbochs", "vendor/memory", "4 MB\n",
+        "mbochs-small\n", "virtual display, 4 MB video memory\n",
+        "59\n" });
+    ok(!strcmp(sys_read("/sys/devices/virtual/mbochs/mbochs/"
+                        "mdev_supported_types/mbochs-large/"
+                        "available_instances"), "3\n") &&
+       !strcmp(sys_read("/sys/devices/virtual/mdpy/mdpy/"
+                        "mdev_supported_types/mdpy-hd/available_instances"),
+               "3\n"),
+       "sysfs: every type of a parent, its count shared with the others");
+    dir = opendir("/sys/class/mdev_bus");
+    while (dir && (e = readdir(dir))) {
+        parents += !strcmp(e->d_name, "mbochs") || !strcmp(e->d_name, "mdpy");
+        others += e->d_name[0] != '.' && strcmp(e->d_name, "mbochs") &&
+                  strcmp(e->d_name, "mdpy");
+    }
+    if (dir) {
+        closedir(dir);
+    }
+    ok(parents == 2 && !others,
+       "sysfs: a listing of /sys/class/mdev_bus shows the configured parents");
+    ok(access("/sys/devices/system", F_OK) == 0 &&
+       access("/sys/devices/pci0000:00/0000:00:02.0/mdev_supported_types",
+              F_OK) < 0,
+       "sysfs: the rest of the host's /sys, gvt's unconfigured parent too, "
+       "is the host's");
 }
 
 static void test_container_group(void)

@@ -15,6 +15,7 @@
 #define MBOCHS "22222222-0000-0000-0000-00000000000b"
 #define GVT "44444444-0000-0000-0000-00000000000d"
 #define GVT2 "55555555-0000-0000-0000-00000000000e"
+#define GVT_PARENT "/sys/devices/pci0000:00/0000:00:02.0"
 
 static FILE *sock;
 static char reply[4096];
@@ -248,6 +249,17 @@ static void test_unplug(void)
        "unplug: the last close removes it from sysfs");
     ok(open("/dev/vfio/11", O_RDWR) < 0 && errno == ENOENT,
        "unplug: its group is gone");
+    ok(lstat(GVT_PARENT "/" GVT2, &st) < 0 &&
+       lstat(GVT_PARENT "/mdev_supported_types/i915-GVTg_V5_4/devices/"
+             GVT2, &st) < 0 &&
+       lstat("/sys/bus/mdev/drivers/intel_vgpu_mdev/" GVT2, &st) < 0 &&
+       lstat("/sys/class/vfio-dev/vfio3", &st) < 0 &&
+       lstat("/sys/kernel/iommu_groups/11", &st) < 0,
+       "unplug: its directory, its links and its IOMMU group are gone");
+    ok(stat(GVT_PARENT "/" GVT "/mdev_type/available_instances", &st) == 0 &&
+       stat("/sys/bus/mdev/devices/" GVT "/iommu_group/devices/" GVT,
+            &st) == 0,
+       "unplug: the other vGPU of the parent stays");
     ok(ctl("devices") && strstr(reply, GVT2 ":gvt:removed"),
        "unplug: control lists it as removed");
 }

@@ -429,6 +429,21 @@ int main(void)
 
     sim_setup(GVT " gvt type=GVTg_V5_4 group=10\n", NULL, 0);
     d = open_dev(10, GVT);
+    /*
+     * intel_vgpu_show_description; intel_vgpu_get_available on a 256 MiB
+     * aperture: its 128 MiB left to vGPUs taken by this one
+     */
+    check_sysfs(&(SysfsWant){
+        "gvt", GVT, 10, "devices/pci0000:00/0000:00:02.0", "i915-GVTg_V5_4",
+        "intel_vgpu_mdev", "intel_vgpu/vgpu_id", "1\n", "GVTg_V5_4\n",
+        "low_gm_size: 128MB\nhigh_gm_size: 512MB\nfence: 4\n"
+        "resolution: 1920x1200\nweight: 4\n", "0\n" });
+    ok(!strcmp(sys_read("/sys/devices/pci0000:00/0000:00:02.0/"
+                        "mdev_supported_types/i915-GVTg_V5_8/"
+                        "description"),
+               "low_gm_size: 64MB\nhigh_gm_size: 384MB\nfence: 4\n"
+               "resolution: 1024x768\nweight: 2\n"),
+       "sysfs: gvt's other type, GVTg_V5_8");
     test_device(&d);
     test_regions(&d);
     test_planes(&d);

@@ -171,6 +171,12 @@ int main(void)
     sim_setup(NV " nvidia group=11 vgpu-id=7\n", NULL, 0);
     d = open_dev(11, NV);
     ok(d.fd >= 0, "nvidia: device fd");
+    /* the type's name, description and count: guesses (README) */
+    check_sysfs(&(SysfsWant){
+        "nvidia", NV, 11, "devices/pci0000:00/0000:00:01.0/0000:01:00.0",
+        "nvidia-222", "nvidia-vgpu-vfio", "nvidia/vgpu_params", "\n",
+        "GRID T4-1Q\n", "num_heads=4, frl_config=60, framebuffer=1024M, "
+        "max_resolution=5120x2880, max_instance=16\n", "15\n" });
     test_device(&d);
     test_planes(&d);
     close_dev(&d);

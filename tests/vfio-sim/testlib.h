@@ -156,4 +156,133 @@ static inline long query_plane(int fd, uint32_t flags, int type,
     return call(fd, VFIO_DEVICE_QUERY_GFX_PLANE, p);
 }
 
+/* the contents of file @fmt, "" if it cannot be read */
+__attribute__((format(printf, 1, 2)))
+static inline const char *sys_read(const char *fmt, ...)
+{
+    static char buf[512];
+    char path[PATH_MAX];
+    va_list ap;
+    ssize_t n;
+    int fd;
+
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof(path), fmt, ap);
+    va_end(ap);
+    fd = open(path, O_RDONLY);
+    n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+    buf[n > 0 ? n : 0] = 0;
+    if (fd >= 0) {
+        close(fd);
+    }
+    return buf;
+}
+
+/* where link @fmt points, "" if it is not a link */
+__attribute__((format(printf, 1, 2)))
+static inline const char *sys_readlink(const char *fmt, ...)
+{
+    static char buf[PATH_MAX];
+    char path[PATH_MAX];
+    va_list ap;
+    ssize_t n;
+
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof(path), fmt, ap);
+    va_end(ap);
+    n = readlink(path, buf, sizeof(buf) - 1);
+    buf[n > 0 ? n : 0] = 0;
+    return buf;
+}
+
+/* realpath of @fmt is @want */
+__attribute__((format(printf, 2, 3)))
+static inline bool sys_resolves(const char *want, const char *fmt, ...)
+{
+    char path[PATH_MAX], *rp;
+    va_list ap;
+    bool same;
+
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof(path), fmt, ap);
+    va_end(ap);
+    rp = realpath(path, NULL);
+    same = rp && !strcmp(rp, want);
+    free(rp);
+    return same;
+}
+
+/* what an mdev's sysfs must show (tests/vfio-sim/README.md, "Sysfs") */
+typedef struct SysfsWant {
+    const char *model, *uuid;
+    int group;
+    const char *parent;          /* the parent device, below /sys */
+    const char *type;            /* its type's directory name */
+    const char *driver;          /* the mdev driver's name */
+    const char *attr, *value;    /* a file of the driver's group */
+    const char *name, *description, *available;
+} SysfsWant;
+
+/*
+ * The mdev's sysfs through the paths a VMM or libvirt uses, as Linux 6.1
+ * lays it out: the device under its parent, the bus's relative link to
+ * it, its type, group, driver and class links.
+ */
+static inline void check_sysfs(const SysfsWant *w)
+{
+    char dev[PATH_MAX], type[PATH_MAX], want[PATH_MAX], group[64];
+    const char *links[] = { "iommu_group", "subsystem", "mdev_type",
+                            "driver" };
+    bool relative = true;
+    size_t i;
+
+    snprintf(dev, sizeof(dev), "/sys/%s/%s", w->parent, w->uuid);
+    snprintf(type, sizeof(type), "/sys/%s/mdev_supported_types/%s",
+             w->parent, w->type);
+    snprintf(group, sizeof(group), "/sys/kernel/iommu_groups/%d", w->group);
+    printf("# sysfs %s: %s\n", w->model, dev);
+    snprintf(want, sizeof(want), "../../../%s/%s", w->parent, w->uuid);
+    ok(!strcmp(sys_readlink("/sys/bus/mdev/devices/%s", w->uuid), want) &&
+       sys_resolves(dev, "/sys/bus/mdev/devices/%s", w->uuid),
+       "sysfs: the bus's relative link to the device under its parent");
+    for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+        const char *to = sys_readlink("%s/%s", dev, links[i]);
+
+        relative = relative && to[0] && to[0] != '/';
+    }
+    ok(relative, "sysfs: the device's links are relative");
+    ok(sys_resolves(group, "/sys/bus/mdev/devices/%s/iommu_group", w->uuid) &&
+       sys_resolves(dev, "%s/devices/%s", group, w->uuid) &&
+       !strcmp(sys_read("%s/name", group), "vfio-noiommu\n"),
+       "sysfs: iommu_group, an emulated group holding the device");
+    ok(sys_resolves("/sys/bus/mdev", "%s/subsystem", dev),
+       "sysfs: subsystem is the mdev bus");
+    snprintf(want, sizeof(want), "../mdev_supported_types/%s", w->type);
+    ok(!strcmp(sys_readlink("%s/mdev_type", dev), want) &&
+       sys_resolves(type, "/sys/bus/mdev/devices/%s/mdev_type", w->uuid),
+       "sysfs: mdev_type links to the parent's type");
+    ok(!strcmp(sys_read("/sys/bus/mdev/devices/%s/mdev_type/device_api",
+                        w->uuid), "vfio-pci\n"),
+       "sysfs: the type's device_api is vfio-pci");
+    ok(!strcmp(sys_read("%s/name", type), w->name) &&
+       !strcmp(sys_read("%s/description", type), w->description) &&
+       !strcmp(sys_read("%s/available_instances", type), w->available),
+       "sysfs: the type's name, description and available_instances");
+    ok(sys_resolves(dev, "%s/devices/%s", type, w->uuid) &&
+       access(dev, F_OK) == 0 && access(type, F_OK) == 0,
+       "sysfs: the type's devices/<uuid> links back");
+    snprintf(want, sizeof(want), "/sys/%s", w->parent);
+    ok(sys_resolves(want, "/sys/class/mdev_bus/%s",
+                    strrchr(w->parent, '/') + 1),
+       "sysfs: /sys/class/mdev_bus/<parent> links to the parent");
+    snprintf(want, sizeof(want), "/sys/bus/mdev/drivers/%s", w->driver);
+    ok(sys_resolves(want, "%s/driver", dev) &&
+       sys_resolves(dev, "%s/%s", want, w->uuid),
+       "sysfs: bound to the vendor's mdev driver");
+    snprintf(want, sizeof(want), "DRIVER=%s\n", w->driver);
+    ok(!strcmp(sys_read("%s/uevent", dev), want) &&
+       !strcmp(sys_read("%s/%s", dev, w->attr), w->value),
+       "sysfs: uevent and the driver's attribute");
+}
+
 #endif
