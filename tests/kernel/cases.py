@@ -9,7 +9,9 @@
 # through qtest (PCI config, BAR writes) and looks at QMP screendumps,
 # the display-stats counters and QEMU's messages.  Prints what it
 # observed, one "obs CASE KEY VALUE" line each, for test-kernel.py to
-# check and to compare between the kernel and the simulator.
+# check and to compare between the kernel and the simulator.  The sysfs
+# case reads the mdevs' sysfs: the kernel's /sys, or the simulator's tree
+# that our preloaded QEMU made.
 #
 # usage: cases.py kernel|sim QEMU SIMLIB|- [CASE...]
 
@@ -293,13 +295,119 @@ def case_mbochs(tmp, display, uuid):
         note("qemu: " + m)
 
 
+class Sysfs:
+    """The real /sys (kernel), or the simulator's tree under its root that
+    our preloaded QEMU made (sim): the same paths, rebased."""
+
+    def __init__(self, root):
+        self.root = os.path.realpath(root) if root else ""
+
+    def path(self, p):
+        return self.root + p
+
+    def readlink(self, p):
+        try:
+            return os.readlink(self.path(p))
+        except OSError as e:
+            return "error %s" % e.strerror
+
+    def realpath(self, p):
+        r = os.path.realpath(self.path(p))
+        return r[len(self.root):] if r.startswith(self.root + "/") else r
+
+    def read(self, p):
+        try:
+            with open(self.path(p), "rb") as f:
+                return repr(f.read().decode(errors="replace"))
+        except OSError as e:
+            return "error %s" % e.strerror
+
+    def ls(self, p):
+        try:
+            return ",".join(sorted(os.listdir(self.path(p)))) or "-"
+        except OSError as e:
+            return "error %s" % e.strerror
+
+    def mode(self, p):
+        try:
+            return "%o" % (os.lstat(self.path(p)).st_mode & 0o7777)
+        except OSError as e:
+            return "error %s" % e.strerror
+
+
+def case_sysfs(tmp):
+    """The mdevs' sysfs: what libvirt reads (mdev_type/device_api, the
+    iommu_group link) and the rest of the layout, link for link."""
+    case = "sysfs"
+    root = None
+    if MODE == "sim":
+        # the tree the earlier cases' QEMU made; alone, one QEMU makes it
+        root = os.path.join(tmp, "root")
+        if not os.path.isdir(os.path.join(root, "sys/bus/mdev/devices",
+                                          MDPY)):
+            vm = Vm(tmp, MDPY)
+            note("sysfs: the tree made by a QEMU (exit %s)" % vm.stop())
+    fs = Sysfs(root)
+    obs(case, "mdev-bus", fs.ls("/sys/class/mdev_bus"))
+    for kind, parent, uuid in (("mbochs-medium", "mbochs", MBOCHS),
+                               ("mdpy-xga", "mdpy", MDPY)):
+        bus = "/sys/bus/mdev/devices/" + uuid
+        pdir = "/sys/class/mdev_bus/" + parent
+        dev = fs.realpath(bus)
+        group = fs.realpath(bus + "/iommu_group")
+        gnum = re.sub(r"^/sys/kernel/iommu_groups/[0-9]+$", "N", group)
+        key = parent + "-"
+        obs(case, key + "bus-link", fs.readlink(bus))
+        obs(case, key + "device", dev)
+        obs(case, key + "device-files", fs.ls(bus))
+        obs(case, key + "uevent", fs.read(bus + "/uevent"))
+        obs(case, key + "remove-mode", fs.mode(bus + "/remove"))
+        obs(case, key + "subsystem", fs.readlink(bus + "/subsystem"))
+        obs(case, key + "subsystem-is", fs.realpath(bus + "/subsystem"))
+        obs(case, key + "driver", fs.readlink(bus + "/driver"))
+        obs(case, key + "driver-links-back", int(
+            fs.realpath("%s/driver/%s" % (bus, uuid)) == dev))
+        obs(case, key + "vendor", fs.ls(bus + "/vendor"))
+        for f in fs.ls(bus + "/vendor").split(","):
+            obs(case, key + "vendor-" + f, fs.read(bus + "/vendor/" + f))
+        obs(case, key + "vfio-dev", fs.ls(bus + "/vfio-dev"))
+        # group numbers differ: the link up to it, and that it is one
+        obs(case, key + "iommu-group-link", re.sub(
+            r"/[0-9]+$", "/N", fs.readlink(bus + "/iommu_group")))
+        obs(case, key + "iommu-group-is", gnum)
+        obs(case, key + "iommu-group-files", fs.ls(group))
+        obs(case, key + "iommu-group-name", fs.read(group + "/name"))
+        obs(case, key + "iommu-group-device", fs.readlink(
+            "%s/devices/%s" % (group, uuid)))
+        obs(case, key + "mdev-type", fs.readlink(bus + "/mdev_type"))
+        obs(case, key + "mdev-type-is", fs.realpath(bus + "/mdev_type"))
+        obs(case, key + "device-api", fs.read(bus + "/mdev_type/device_api"))
+        obs(case, key + "class-link", fs.readlink(pdir))
+        obs(case, key + "class-is", fs.realpath(pdir))
+        types = pdir + "/mdev_supported_types"
+        obs(case, key + "types", fs.ls(types))
+        for t in fs.ls(types).split(","):
+            tdir = "%s/%s" % (types, t)
+            for f in ("name", "device_api", "available_instances",
+                      "description"):
+                obs(case, "%s-%s" % (t, f), fs.read(tdir + "/" + f))
+            obs(case, t + "-create-mode", fs.mode(tdir + "/create"))
+        tdir = "%s/%s" % (types, kind)
+        obs(case, kind + "-files", fs.ls(tdir))
+        obs(case, kind + "-device-link", fs.readlink(
+            "%s/devices/%s" % (tdir, uuid)))
+        obs(case, kind + "-device-is-the-mdev", int(
+            fs.realpath("%s/devices/%s" % (tdir, uuid)) == dev))
+
+
 def main():
     if MODE == "kernel":
         create_mdevs()
     cases = {"mdpy": case_mdpy,
              "mbochs-none": lambda t: case_mbochs(t, "none", MBOCHS),
              "mbochs-egl-headless": lambda t: case_mbochs(t, "egl-headless",
-                                                          MBOCHS2)}
+                                                          MBOCHS2),
+             "sysfs": case_sysfs}
     with tempfile.TemporaryDirectory() as tmp:
         for name in CASES or cases:
             cases[name](tmp)

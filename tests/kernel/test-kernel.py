@@ -44,6 +44,55 @@ for _dpy in ("none", "egl-headless"):
         {"realized": "1", "dispi-id": "0xb0c5", "nomode-imports": "0",
          "says-why": "1", "fds-grew": "0", "exit": "0"},
         **{"%s-imports" % m: str(i + 1) for i, m in enumerate(MODES)})
+# sysfs, from the 6.1 code: mdev_core.c (the device under its parent, the
+# class_compat link), mdev_sysfs.c (mdev_type_add's attributes, the
+# mdev_type and devices/ links), vfio_main.c (vfio_noiommu_group_alloc's
+# group, vfio-dev/vfioN in creation order), the samples' types, their
+# show_description, counts (mbochs: 256 MB less two 16 MB mediums over
+# the type's; mdpy: 4 less one) and the drivers' attributes
+MBOCHS, MDPY = ("6b0c5000-0000-4000-8000-000000000001",
+                "6d0d0000-0000-4000-8000-000000000002")
+EXPECT["sysfs"] = {"mdev-bus": "mbochs,mdpy"}
+for _p, _u, _t, _attr, _val, _vfio in (
+        ("mbochs", MBOCHS, "mbochs-medium", "memory", "16 MB", "vfio0"),
+        ("mdpy", MDPY, "mdpy-xga", "resolution", "1024x768", "vfio2")):
+    _dev = "devices/virtual/%s/%s" % (_p, _p)
+    EXPECT["sysfs"].update({
+        _p + "-bus-link": "../../../%s/%s" % (_dev, _u),
+        _p + "-device": "/sys/%s/%s" % (_dev, _u),
+        _p + "-device-files": "driver,iommu_group,mdev_type,power,remove,"
+                              "subsystem,uevent,vendor,vfio-dev",
+        _p + "-uevent": repr("DRIVER=%s\n" % _p),
+        _p + "-subsystem-is": "/sys/bus/mdev",
+        _p + "-driver": "../../../../../bus/mdev/drivers/" + _p,
+        _p + "-driver-links-back": "1",
+        _p + "-vendor-" + _attr: repr(_val + "\n"),
+        _p + "-vfio-dev": _vfio,
+        _p + "-iommu-group-link": "../../../../../kernel/iommu_groups/N",
+        _p + "-iommu-group-is": "N",
+        _p + "-iommu-group-name": repr("vfio-noiommu\n"),
+        _p + "-mdev-type": "../mdev_supported_types/" + _t,
+        _p + "-device-api": repr("vfio-pci\n"),
+        _p + "-class-link": "../../" + _dev,
+        _t + "-device-link": "../../../" + _u,
+        _t + "-device-is-the-mdev": "1",
+        _t + "-files": "available_instances,create,description,device_api,"
+                       "devices,name",
+        _t + "-create-mode": "200",
+        _p + "-remove-mode": "200",
+    })
+for _t, _avail, _desc in (
+        ("mbochs-small", 56, "4 MB video memory"),
+        ("mbochs-medium", 14, "16 MB video memory"),
+        ("mbochs-large", 3, "64 MB video memory"),
+        ("mdpy-vga", 3, "640x480 framebuffer"),
+        ("mdpy-xga", 3, "1024x768 framebuffer"),
+        ("mdpy-hd", 3, "1920x1080 framebuffer")):
+    EXPECT["sysfs"].update({
+        _t + "-name": repr(_t + "\n"),
+        _t + "-device_api": repr("vfio-pci\n"),
+        _t + "-available_instances": repr("%d\n" % _avail),
+        _t + "-description": repr("virtual display, %s\n" % _desc)})
 WHAT = {
     "mdpy": "mdpy: our QEMU shows the region, mdpy's reset gradient and "
             "what was written to BAR0",
@@ -51,6 +100,9 @@ WHAT = {
                    "mode change, says once why no picture can be shown",
     "mbochs-egl-headless": "mbochs, egl-headless: the same, and no crash "
                            "of the software renderer",
+    "sysfs": "sysfs: the mbochs-medium and mdpy-xga mdevs under their "
+             "parents, linked from the bus, their types, groups, drivers "
+             "and /sys/class/mdev_bus as 6.1 lays them out",
 }
 MAX_MESSAGES = 10       # QEMU's lines for a case: vfio's 3, ours, Mesa's
 
