@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <linux/vfio.h>
@@ -83,14 +85,44 @@ static inline int sim_ctl(const char *fmt, ...)
     return fn ? fn(line, NULL, 0, sim_reply, sizeof(sim_reply)) : -ENOSYS;
 }
 
+static char sim_test_dir[] = "/tmp/vfio-sim-test.XXXXXX";
+
+/* remove @path and, if it is a directory, all under it */
+static inline void sim_remove_tree(const char *path)
+{
+    char sub[PATH_MAX];
+    struct dirent *e;
+    struct stat st;
+    DIR *d;
+
+    if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+        (d = opendir(path))) {
+        while ((e = readdir(d))) {
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                snprintf(sub, sizeof(sub), "%s/%s", path,
+                         e->d_name) < (int)sizeof(sub)) {
+                sim_remove_tree(sub);
+            }
+        }
+        closedir(d);
+    }
+    remove(path);
+}
+
+/* the test's directory goes when it exits, whatever it left there */
+static inline void sim_remove_dir(void)
+{
+    sim_remove_tree(sim_test_dir);
+}
+
 /*
  * Write @devices as the simulator's configuration in a new directory and
  * point the simulator at it; the control socket is <dir>/control, its
- * path copied to @control if not NULL.
+ * path copied to @control if not NULL.  The directory is removed at exit.
  */
 static inline void sim_setup(const char *devices, char *control, size_t len)
 {
-    char dir[] = "/tmp/vfio-sim-test.XXXXXX";
+    char *dir = sim_test_dir;
     char path[PATH_MAX];
     FILE *f;
 
@@ -98,6 +130,7 @@ static inline void sim_setup(const char *devices, char *control, size_t len)
         perror("mkdtemp");
         exit(1);
     }
+    atexit(sim_remove_dir);
     snprintf(path, sizeof(path), "%s/config", dir);
     f = fopen(path, "w");
     fputs(devices, f);
