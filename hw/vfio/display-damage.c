@@ -419,3 +419,31 @@ void vfio_display_shadow_reset(VFIODisplay *dpy, VFIODisplayShadow *s)
     g_clear_pointer(&s->pixels, vfio_display_frame_free);
     g_clear_pointer(&s->converted, vfio_display_frame_free);
 }
+
+/* the console shows @surface: leave it a placeholder before it goes */
+void vfio_display_surface_release(VFIODisplay *dpy, DisplaySurface *surface)
+{
+    if (surface && dpy->con && qemu_console_surface(dpy->con) == surface) {
+        dpy_gfx_replace_surface(dpy->con, NULL);
+    }
+}
+
+/* no guest plane: ramfb shows, if the device has one; true if it did */
+bool vfio_display_show_ramfb(VFIODisplay *dpy)
+{
+    if (!dpy->ramfb) {
+        return false;
+    }
+    ramfb_display_update(dpy->con, dpy->ramfb);
+    /* ramfb's surface, once the guest set it up, replaced (freed) ours */
+    if (qemu_console_surface(dpy->con) != dpy->region.shadow.surface) {
+        dpy->region.shadow.surface = NULL;
+    }
+    if (qemu_console_surface(dpy->con) != dpy->region.direct) {
+        dpy->region.direct = NULL;
+    }
+    if (qemu_console_surface(dpy->con) != dpy->readback.shadow.surface) {
+        dpy->readback.shadow.surface = NULL;
+    }
+    return true;
+}

@@ -222,18 +222,16 @@ bool vfio_display_plane_fits(const VFIODisplayPlane *plane, uint64_t limit);
 bool vfio_display_plane_same(const VFIODisplayPlane *a,
                              const VFIODisplayPlane *b);
 
-/* display.c: shared by the paths */
+/* display-vendor.c: the display ABI's ioctls, plane checks, faults */
 int vfio_display_query(VFIODisplay *dpy, uint32_t flags, uint32_t type,
                        struct vfio_device_gfx_plane_info *info);
 int vfio_display_get_dmabuf(VFIODisplay *dpy, uint32_t id);
 void vfio_display_fault(VFIODisplay *dpy, VFIODisplayFault fault,
                         const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 void vfio_display_recovered(VFIODisplay *dpy, VFIODisplayFault fault);
-bool vfio_display_show_ramfb(VFIODisplay *dpy);
 const char *vfio_display_plane_name(uint32_t type);
 int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
                            VFIODisplayPlane *plane);
-void vfio_display_surface_release(VFIODisplay *dpy, DisplaySurface *surface);
 
 /* display-convert.c: a plane's pixels to x8r8g8b8 */
 void vfio_display_convert_rect(const VFIODisplayPlane *p, const uint8_t *src,
@@ -264,6 +262,8 @@ uint64_t vfio_display_shadow_measure(VFIODisplay *dpy, VFIODisplayShadow *s,
                                      const uint8_t *src);
 void vfio_display_shadow_resume(VFIODisplay *dpy, VFIODisplayShadow *s);
 void vfio_display_shadow_reset(VFIODisplay *dpy, VFIODisplayShadow *s);
+void vfio_display_surface_release(VFIODisplay *dpy, DisplaySurface *surface);
+bool vfio_display_show_ramfb(VFIODisplay *dpy);
 
 /* display-dmabuf.c */
 extern const GraphicHwOps vfio_display_dmabuf_ops;

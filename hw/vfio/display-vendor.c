@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vfio mdev display: the vendor layer.  The two ioctls of the display
+ * ABI (VFIO_DEVICE_QUERY_GFX_PLANE, VFIO_DEVICE_GET_GFX_DMABUF) with
+ * their errno handling, a queried plane checked (display-plane.c) before
+ * anything uses it, and the fault messages: one per kind of fault until
+ * the device recovers.  No console state: the layers above call down
+ * into this file, never the other way.
+ */
+#include "qemu/osdep.h"
+#include <sys/ioctl.h>
+
+#include "qemu/error-report.h"
+#include "vfio-display.h"
+#include "trace.h"
+
+/* an interrupted ioctl is tried again, a few times: not a device fault */
+#define VFIO_DISPLAY_EINTR_TRIES 3
+
+/* one VFIO_DEVICE_QUERY_GFX_PLANE; 0 or -errno */
+int vfio_display_query(VFIODisplay *dpy, uint32_t flags, uint32_t type,
+                       struct vfio_device_gfx_plane_info *info)
+{
+    int ret, tries = 0;
+
+    do {
+        memset(info, 0, sizeof(*info));
+        info->argsz = sizeof(*info);
+        info->flags = flags;
+        info->drm_plane_type = type;
+        ret = ioctl(dpy->vdev->vbasedev.fd, VFIO_DEVICE_QUERY_GFX_PLANE, info);
+        ret = ret < 0 ? -errno : 0;
+    } while (ret == -EINTR && ++tries < VFIO_DISPLAY_EINTR_TRIES);
+    trace_vfio_display_query(dpy->vdev->vbasedev.name, flags, type, ret,
+                             info->drm_format, info->width, info->height);
+    return ret;
+}
+
+/* one VFIO_DEVICE_GET_GFX_DMABUF: the new fd, or -errno */
+int vfio_display_get_dmabuf(VFIODisplay *dpy, uint32_t id)
+{
+    int fd, tries = 0;
+
+    do {
+        fd = ioctl(dpy->vdev->vbasedev.fd, VFIO_DEVICE_GET_GFX_DMABUF, &id);
+        fd = fd < 0 ? -errno : fd;
+    } while (fd == -EINTR && ++tries < VFIO_DISPLAY_EINTR_TRIES);
+    return fd;
+}
+
+/*
+ * A vendor fault seen at refresh: one message per kind of fault until the
+ * device recovers from it, never one per refresh.
+ */
+void vfio_display_fault(VFIODisplay *dpy, VFIODisplayFault fault,
+                        const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    dpy->stats.faults++;
+    trace_vfio_display_fault(dpy->vdev->vbasedev.name, fault, msg);
+    if (!dpy->faulted[fault]) {
+        dpy->faulted[fault] = true;
+        warn_report("vfio %s: display: %s", dpy->vdev->vbasedev.name, msg);
+    }
+}
+
+void vfio_display_recovered(VFIODisplay *dpy, VFIODisplayFault fault)
+{
+    dpy->faulted[fault] = false;
+    if (fault == VFIO_DISPLAY_FAULT_QUERY) {
+        dpy->query_failures[0] = 0;
+    } else if (fault == VFIO_DISPLAY_FAULT_QUERY_CURSOR) {
+        dpy->query_failures[1] = 0;
+    }
+}
+
+/*
+ * A query of plane @type failed.  Reported only when the next one fails
+ * too: mbochs fails the first query of every new mode with ENOMEM (its
+ * mbochs_query_gfx_plane drops the buffer it just allocated).
+ */
+static void vfio_display_query_failed(VFIODisplay *dpy, uint32_t type,
+                                      int err)
+{
+    bool cursor = type == VFIO_DISPLAY_PLANE_CURSOR;
+    const char *plane = vfio_display_plane_name(type);
+
+    if (++dpy->query_failures[cursor] < VFIO_DISPLAY_QUERY_PATIENCE) {
+        trace_vfio_display_query_retry(dpy->vdev->vbasedev.name, plane, err);
+        return;
+    }
+    vfio_display_fault(dpy, cursor ? VFIO_DISPLAY_FAULT_QUERY_CURSOR :
+                       VFIO_DISPLAY_FAULT_QUERY, "query of the %s plane: %s",
+                       plane, strerror(-err));
+}
+
+const char *vfio_display_plane_name(uint32_t type)
+{
+    return type == VFIO_DISPLAY_PLANE_CURSOR ? "cursor" : "primary";
+}
+
+/*
+ * Query plane @type (of the dma-buf or the region kind) and check it:
+ * 1 with @plane set, 0 if there is none, -ENODEV if the vendor driver is
+ * not ready (not a fault: keep what is shown), other -errno after a
+ * fault, reported.  Recovering from a plane fault is the caller's to
+ * declare: it may find more wrong with it.
+ */
+int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
+                           VFIODisplayPlane *plane)
+{
+    bool cursor = type == VFIO_DISPLAY_PLANE_CURSOR;
+    VFIODisplayFault kind = cursor ? VFIO_DISPLAY_FAULT_CURSOR :
+                                     VFIO_DISPLAY_FAULT_PLANE;
+    struct vfio_device_gfx_plane_info info;
+    const char *why;
+    int ret;
+
+    ret = vfio_display_query(dpy, dmabuf ? VFIO_GFX_PLANE_TYPE_DMABUF :
+                             VFIO_GFX_PLANE_TYPE_REGION, type, &info);
+    if (ret == -ENODEV) {
+        return ret;             /* the vendor driver is not ready yet */
+    }
+    if (ret < 0) {
+        vfio_display_query_failed(dpy, type, ret);
+        return ret;
+    }
+    vfio_display_recovered(dpy, cursor ? VFIO_DISPLAY_FAULT_QUERY_CURSOR :
+                                         VFIO_DISPLAY_FAULT_QUERY);
+    if (!info.drm_format || !info.size) {
+        return 0;
+    }
+    if (!vfio_display_plane_check(&info, type, dmabuf, plane, &why)) {
+        vfio_display_fault(dpy, kind, "%s plane not shown: %s (format 0x%x "
+                           "mod 0x%" PRIx64 " %ux%u stride %u size %u %s %u)",
+                           vfio_display_plane_name(type), why,
+                           info.drm_format, (uint64_t)info.drm_format_mod,
+                           info.width,
+                           info.height, info.stride, info.size,
+                           dmabuf ? "dma-buf id" : "region",
+                           dmabuf ? info.dmabuf_id : info.region_index);
+        return -EINVAL;
+    }
+    return 1;
+}
