@@ -44,6 +44,8 @@ fi
 echo "QEMU source: qemu $(cat "$out/debian-version") (Debian, trixie)"
 
 run_suite build "$top/scripts/test-build.sh"
+# the display core calls only downwards (its source, no build needed)
+run_suite layers /usr/bin/python3 "$top/tests/display/test-layers.py" "$top"
 run_suite vfio-sim env LD_PRELOAD="$out/vfio-sim/libvfio-sim.so" \
     "$out/vfio-sim/test-abi"
 run_suite vfio-sim-gvt timeout 120 env \
