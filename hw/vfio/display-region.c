@@ -196,17 +196,17 @@ static bool vfio_display_region_still(VFIODisplay *dpy,
                                   count);
 }
 
-static void vfio_display_region_update(void *opaque)
+/*
+ * The region plane now: false if there is none to show (ramfb shows
+ * instead, if the guest has no plane up) or after a fault (the last
+ * frame stays).
+ */
+static bool vfio_display_region_plane(VFIODisplay *dpy,
+                                      VFIODisplayPlane *plane)
 {
-    VFIODisplay *dpy = opaque;
-    VFIODisplayPlane plane;
-    DisplaySurface *shown;
-    uint64_t pixels;
-    int ret;
+    int ret = vfio_display_plane_get(dpy, false, VFIO_DISPLAY_PLANE_PRIMARY,
+                                     plane);
 
-    dpy->stats.refreshes++;
-    ret = vfio_display_plane_get(dpy, false, VFIO_DISPLAY_PLANE_PRIMARY,
-                                 &plane);
     if (ret == 0) {
         dpy->guest_scanout = false;
     }
@@ -214,28 +214,67 @@ static void vfio_display_region_update(void *opaque)
         vfio_display_show_ramfb(dpy);
     }
     if (ret <= 0) {
-        return;                 /* after a fault: keep the last frame */
+        return false;
     }
     vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_PLANE);
-    if (dpy->region.buffer.size && (dpy->region.plane.id != plane.id ||
-        !vfio_display_plane_same(&dpy->region.plane, &plane))) {
+    return true;
+}
+
+/* @plane's region set up, and @plane inside it, before a byte is read */
+static bool vfio_display_region_ready(VFIODisplay *dpy,
+                                      const VFIODisplayPlane *plane)
+{
+    if (dpy->region.buffer.size && (dpy->region.plane.id != plane->id ||
+        !vfio_display_plane_same(&dpy->region.plane, plane))) {
         vfio_display_region_unmap(dpy);
     }
     if (!dpy->region.buffer.size) {
-        if (!vfio_display_region_map(dpy, &plane)) {
-            return;
+        if (!vfio_display_region_map(dpy, plane)) {
+            return false;
         }
-        dpy->region.plane = plane;
+        dpy->region.plane = *plane;
     }
-    /* before any byte of it is read: min_size <= size <= the region */
-    if (!vfio_display_plane_fits(&plane, dpy->region.buffer.size)) {
+    /* min_size <= size <= the region */
+    if (!vfio_display_plane_fits(plane, dpy->region.buffer.size)) {
         vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_REGION,
                            "plane of %" PRIu64 " bytes in region %u of %zu "
-                           "bytes", plane.size, plane.id,
+                           "bytes", plane->size, plane->id,
                            dpy->region.buffer.size);
-        return;
+        return false;
     }
     vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_REGION);
+    return true;
+}
+
+/* the frame of @plane, read or mapped, through the shadow */
+static void vfio_display_region_show(VFIODisplay *dpy,
+                                     const VFIODisplayPlane *plane)
+{
+    DisplaySurface *shown = dpy->region.shadow.surface;
+    uint64_t pixels;
+
+    pixels = vfio_display_shadow_show(dpy, &dpy->region.shadow, plane,
+                                      dpy->region.mapped ?
+                                      dpy->region.buffer.mmaps[0].mmap :
+                                      dpy->region.copy);
+    if (dpy->region.mapped) {
+        /* a new surface is all damage, but says nothing of the guest's */
+        vfio_display_region_busy(dpy, plane,
+                                 shown == dpy->region.shadow.surface ?
+                                 pixels : 0);
+    }
+}
+
+static void vfio_display_region_update(void *opaque)
+{
+    VFIODisplay *dpy = opaque;
+    VFIODisplayPlane plane;
+
+    dpy->stats.refreshes++;
+    if (!vfio_display_region_plane(dpy, &plane) ||
+        !vfio_display_region_ready(dpy, &plane)) {
+        return;
+    }
     if (dpy->region.mapped && (vfio_display_region_direct(dpy, &plane) ||
                                vfio_display_region_still(dpy, &plane))) {
         return;
@@ -244,17 +283,7 @@ static void vfio_display_region_update(void *opaque)
         return;
     }
     dpy->stats.bytes_read += plane.min_size;
-    shown = dpy->region.shadow.surface;
-    pixels = vfio_display_shadow_show(dpy, &dpy->region.shadow, &plane,
-                                      dpy->region.mapped ?
-                                      dpy->region.buffer.mmaps[0].mmap :
-                                      dpy->region.copy);
-    if (dpy->region.mapped) {
-        /* a new surface is all damage, but says nothing of the guest's */
-        vfio_display_region_busy(dpy, &plane,
-                                 shown == dpy->region.shadow.surface ?
-                                 pixels : 0);
-    }
+    vfio_display_region_show(dpy, &plane);
     dpy->guest_scanout = true;
 }
 
