@@ -7,7 +7,8 @@
 #       patches before it leave them; WORK/b: the same with PATCH applied.
 #       Edit the files under WORK/b.
 #   patch-edit.sh refresh PATCH
-#       rewrite patches/PATCH from its message and diff -u a b.
+#       rewrite patches/PATCH as git format-patch writes it, from its
+#       author, date and message and the change from a to b.
 #
 # WORK is build/patch-edit/PATCH.  Only upstream files: ours are laid over
 # the tree whole and never patched.
@@ -62,14 +63,31 @@ open)
     echo "$work/b"
     ;;
 refresh)
+    # as git format-patch writes it: the patch's author, date, subject and
+    # message, its diffstat and git diffs of a -> b
     [ -d "$work/b" ] || { echo "run: patch-edit.sh open $name" >&2; exit 1; }
-    tmp=$(mktemp)
-    sed '/^---$/q' "$patch" > "$tmp"
-    while IFS= read -r f; do
-        (cd "$work" && diff -u --label "a/$f" --label "b/$f" "a/$f" "b/$f") \
-            >> "$tmp" || true
-    done < "$work/files"
-    mv "$tmp" "$patch"
+    git=$(mktemp -d)
+    trap 'rm -rf "$git"' EXIT
+    /usr/bin/python3 "$top/scripts/patch-header.py" "$patch" "$git/header"
+    . "$git/header.env"
+    cp -a "$work/a" "$git/tree"
+    export GIT_DIR=$git/tree/.git GIT_WORK_TREE=$git/tree \
+        GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_AUTHOR_DATE \
+        GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME \
+        GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL \
+        GIT_COMMITTER_DATE=$GIT_AUTHOR_DATE
+    git init -q
+    git add -A
+    git commit -q --no-verify -m base
+    rm -rf "${git:?}/tree/"*
+    cp -a "$work/b/." "$git/tree/"
+    # hash every file again: a and b may agree in size and mtime
+    git rm -r -q --cached .
+    git add -A
+    git commit -q --no-verify -F "$git/header"
+    git format-patch -1 --stdout --no-signature --subject-prefix=PATCH \
+        HEAD > "$git/out"
+    mv "$git/out" "$patch"
     echo "patches/$name: $(grep -c '^+++ ' "$patch") files"
     ;;
 *)
