@@ -157,6 +157,39 @@ t_missing_series_fails() {
     grep -q "no QEMU 9.9.x source package is offered" <<< "$log"
 }
 
+t_patches_format() {
+    # each patch as git format-patch writes it, with a message, and
+    # QEMU's checkpatch.pl clean (who signs off is decided at submission)
+    local p f bad=0
+    for p in $(patches); do
+        f=$top/patches/$p
+        head -1 "$f" | grep -qE '^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001$' &&
+        grep -qE '^From: [^<]+ <[^@>]+@[^>]+>$' "$f" &&
+        grep -q '^Date: ' "$f" && grep -q '^Subject: \[PATCH\] ' "$f" &&
+        [ "$(sed -n '/^Subject:/,/^---$/p' "$f" | sed '1,/^$/d;/^---$/d' |
+             grep -c .)" -gt 0 ] &&
+        grep -q '^diff --git ' "$f" ||
+            { echo "$p: not in git format-patch form, or no message"; bad=1; }
+        (cd "$src" && perl scripts/checkpatch.pl -q --no-signoff "$f") ||
+            { echo "$p: checkpatch.pl"; bad=1; }
+    done
+    return $bad
+}
+
+t_our_files_style() {
+    # our own C files and headers: checkpatch.pl clean, with QEMU's
+    # SPDX licence line
+    local f bad=0
+    while read -r f; do
+        case "$f" in *.c|*.h) ;; *) continue ;; esac
+        head -3 "$top/$f" | grep -q 'SPDX-License-Identifier: GPL-2.0-or-later' ||
+            { echo "$f: no SPDX-License-Identifier line"; bad=1; }
+        (cd "$src" && perl scripts/checkpatch.pl -q -f "$f") ||
+            { echo "$f: checkpatch.pl"; bad=1; }
+    done < <(overlay_files "$top")
+    return $bad
+}
+
 t_docs() {
     # our page is valid reStructuredText, listed in the built tree's index,
     # and the libvirt example next to it is well-formed XML
@@ -169,6 +202,7 @@ docutils.core.publish_string(open(d + "/vfio-display.rst").read(),
                              writer_name="null",
                              settings_overrides={"halt_level": 2})
 ET.parse(d + "/vfio-display-domain.xml")
+ET.parse(d + "/vfio-display-desktop.xml")
 print("rst and xml parse")
 PY
     grep -x "   devices/vfio-display.rst" "$src/docs/system/device-emulation.rst"
@@ -179,6 +213,8 @@ tap "docs" t_docs
 tap "missing-series-fails" t_missing_series_fails
 tap "overlay-files-in-tree" t_overlay_in_tree
 tap "patches-applied" t_patches_applied
+tap "patches-format" t_patches_format
+tap "our-files-style" t_our_files_style
 tap "pristine-untouched" t_pristine_untouched
 tap "simulator-not-laid-over" t_excluded_not_in_tree
 tap "noop-rebuild" t_noop_rebuild

@@ -11,7 +11,8 @@
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
 
-#define MISSING_MDEV "/sys/bus/mdev/devices/00000000-0000-0000-0000-00000000dead"
+#define MISSING_MDEV \
+    "/sys/bus/mdev/devices/00000000-0000-0000-0000-00000000dead"
 
 /* The binary answers QMP and reports the Debian source version it came from */
 static void test_build_qmp(void)
@@ -95,7 +96,8 @@ static void test_build_devices(void)
 static void test_realize_missing_hotplug(gconstpointer data)
 {
     const char *driver = data;
-    QTestState *qts = qtest_init("-M q35 -nodefaults -device pcie-root-port,id=rp0");
+    QTestState *qts = qtest_init("-M q35 -nodefaults "
+                                 "-device pcie-root-port,id=rp0");
     QDict *rsp, *err;
     const char *desc;
 
