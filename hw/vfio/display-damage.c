@@ -439,11 +439,229 @@ bool vfio_display_show_ramfb(VFIODisplay *dpy)
     if (qemu_console_surface(dpy->con) != dpy->region.shadow.surface) {
         dpy->region.shadow.surface = NULL;
     }
-    if (qemu_console_surface(dpy->con) != dpy->region.direct) {
-        dpy->region.direct = NULL;
+    if (qemu_console_surface(dpy->con) != dpy->region.shadow.direct) {
+        dpy->region.shadow.direct = NULL;
     }
     if (qemu_console_surface(dpy->con) != dpy->readback.shadow.surface) {
         dpy->readback.shadow.surface = NULL;
     }
     return true;
+}
+
+/* the console's cursor goes, if we defined one */
+void vfio_display_cursor_hide(VFIODisplay *dpy)
+{
+    if (dpy->readback.cursor) {
+        dpy_mouse_set(dpy->con, 0, 0, false);
+        g_clear_pointer(&dpy->readback.cursor, g_free);
+    }
+}
+
+static bool vfio_display_cursor_image_changed(VFIODisplay *dpy,
+                                        const VFIODisplayPlane *p,
+                                        const uint32_t *img)
+{
+    const VFIODisplayPlane *last = &dpy->readback.cursor_plane;
+
+    return !dpy->readback.cursor || !vfio_display_plane_same(last, p) ||
+           last->hot_x != p->hot_x || last->hot_y != p->hot_y ||
+           memcmp(dpy->readback.cursor, img,
+                  (size_t)p->width * p->height * 4);
+}
+
+/*
+ * The console's cursor is the image *@img (x8r8g8b8 with alpha, one
+ * uint32_t a pixel) of cursor plane @p: defined again only if it changed,
+ * *@img then kept (stolen), and moved only if it moved.
+ */
+void vfio_display_cursor_show(VFIODisplay *dpy, const VFIODisplayPlane *p,
+                              uint32_t **img)
+{
+    bool moved = !dpy->readback.cursor ||
+                 p->x != dpy->readback.cursor_plane.x ||
+                 p->y != dpy->readback.cursor_plane.y;
+    QEMUCursor *c;
+
+    if (vfio_display_cursor_image_changed(dpy, p, *img)) {
+        c = cursor_alloc(p->width, p->height);
+        memcpy(c->data, *img, (size_t)p->width * p->height * 4);
+        c->hot_x = p->has_hot ? p->hot_x : 0;
+        c->hot_y = p->has_hot ? p->hot_y : 0;
+        dpy_cursor_define(dpy->con, c);
+        cursor_unref(c);
+        g_free(dpy->readback.cursor);
+        dpy->readback.cursor = g_steal_pointer(img);
+    }
+    dpy->readback.cursor_plane = *p;
+    if (moved) {
+        dpy_mouse_set(dpy->con, p->x, p->y, true);
+    }
+}
+
+/* @s's mapping is no longer shown directly (its shadow may be) */
+void vfio_display_direct_end(VFIODisplay *dpy, VFIODisplayShadow *s)
+{
+    if (s->direct) {
+        vfio_display_surface_release(dpy, s->direct);
+        s->direct = NULL;
+    }
+    s->busy = 0;
+    s->snapshot = false;
+}
+
+/*
+ * Direct mode, for a shadow of a mapping (@src, a region device's plane).
+ * While most of the frame changes at every refresh, our compare finds it
+ * all different and copies it all, and the console's server (VNC,
+ * SPICE) compares what we report with its own copy again.  Then the
+ * console is shown the mapped plane itself and told it all changed, as
+ * stock QEMU does, and every DIRECT_CHECK refreshes a snapshot and a
+ * compare at the next refresh measure the change: under half the frame,
+ * the shadow, up to date from that compare, is shown again.  True if this
+ * refresh was done so.
+ */
+bool vfio_display_direct_refresh(VFIODisplay *dpy, VFIODisplayShadow *s,
+                                 const VFIODisplayPlane *plane,
+                                 const uint8_t *src)
+{
+    uint64_t area = (uint64_t)plane->width * plane->height;
+
+    if (!s->direct) {
+        return false;
+    }
+    if (qemu_console_surface(dpy->con) != s->direct ||
+        !vfio_display_plane_same(&s->plane, plane)) {
+        vfio_display_direct_end(dpy, s);
+        return false;
+    }
+    if (s->snapshot) {
+        s->snapshot = false;
+        if (vfio_display_shadow_measure(dpy, s, plane, src) * 2 < area) {
+            trace_vfio_display_region_direct(dpy->vdev->vbasedev.name, false);
+            s->direct = NULL;       /* freed by the console */
+            s->busy = 0;
+            vfio_display_shadow_resume(dpy, s);
+            return true;
+        }
+    } else if (++s->direct_refreshes % VFIO_DISPLAY_DIRECT_CHECK == 0) {
+        s->snapshot = vfio_display_shadow_snapshot(s, plane, src);
+    }
+    dpy_gfx_update_full(dpy->con);
+    dpy->stats.updates++;
+    dpy->stats.damage_pixels += area;
+    dpy->stats.direct++;
+    return true;
+}
+
+/* after a refresh that damaged @pixels: show the mapping from now on? */
+void vfio_display_direct_busy(VFIODisplay *dpy, VFIODisplayShadow *s,
+                              const VFIODisplayPlane *plane, uint8_t *src,
+                              uint64_t pixels)
+{
+    if (pixels * 2 < (uint64_t)plane->width * plane->height) {
+        s->busy = 0;
+        return;
+    }
+    /* only a plane every console takes as it is: x8r8g8b8, pixman's stride */
+    if (plane->conv != VFIO_DISPLAY_CONV_NONE || plane->stride % 4 ||
+        ++s->busy < VFIO_DISPLAY_DIRECT_ENTER || !s->surface ||
+        qemu_console_surface(dpy->con) != s->surface) {
+        return;
+    }
+    trace_vfio_display_region_direct(dpy->vdev->vbasedev.name, true);
+    s->direct = qemu_create_displaysurface_from(plane->width, plane->height,
+                                                PIXMAN_x8r8g8b8,
+                                                plane->stride, src);
+    /* the console frees the shadow's surface, not its pixels */
+    dpy_gfx_replace_surface(dpy->con, s->direct);
+    s->surface = NULL;
+    s->direct_refreshes = 0;
+    s->snapshot = false;
+}
+
+/*
+ * GL consoles: the dma-buf itself is shown.  Whether the console's GL
+ * displays take dma-bufs at all (GTK gl=on with an EGL that cannot import
+ * them does not).
+ */
+bool vfio_display_gl_takes_dmabufs(VFIODisplay *dpy)
+{
+    return qemu_console_has_dmabuf(dpy->con);
+}
+
+/* the console scans out @b's dma-buf, at its size */
+void vfio_display_gl_scanout(VFIODisplay *dpy, VFIODisplayBuf *b)
+{
+    dpy->dmabuf.gl_scanout = true;
+    qemu_console_resize(dpy->con, b->plane.width, b->plane.height);
+    dpy_gl_scanout_dmabuf(dpy->con, b->buf);
+}
+
+/* the console scans out no dma-buf of ours any more */
+void vfio_display_gl_scanout_off(VFIODisplay *dpy)
+{
+    if (dpy->con && dpy->dmabuf.gl_scanout) {
+        dpy_gl_scanout_disable(dpy->con);
+    }
+    dpy->dmabuf.gl_scanout = false;
+}
+
+/*
+ * The scanout of @plane is drawn again: the ABI has no change signal, so
+ * all of it may have changed.  Not while the GL display has a draw still
+ * to finish (SPICE gl=on blocks the console until its client is done): a
+ * second draw meanwhile aborts SPICE's server, and a screendump asks for
+ * a refresh whether the console is blocked or not; the next refresh
+ * sends it.
+ */
+void vfio_display_gl_update(VFIODisplay *dpy, const VFIODisplayPlane *plane)
+{
+    if (qemu_console_is_gl_blocked(dpy->con)) {
+        return;
+    }
+    dpy_gl_update(dpy->con, 0, 0, plane->width, plane->height);
+    dpy->stats.gl_updates++;
+}
+
+/* the console lets go of @buf before it is closed */
+void vfio_display_gl_release(VFIODisplay *dpy, QemuDmaBuf *buf)
+{
+    dpy_gl_release_dmabuf(dpy->con, buf);
+}
+
+/* a new cursor image, or a new hotspot for the one shown */
+static bool vfio_display_gl_cursor_changed(VFIODisplay *dpy,
+                                           VFIODisplayBuf *cursor)
+{
+    return cursor != dpy->dmabuf.cursor ||
+           (cursor && (cursor->plane.hot_x != dpy->dmabuf.hot_x ||
+                       cursor->plane.hot_y != dpy->dmabuf.hot_y));
+}
+
+/*
+ * The GL console's cursor is @cursor's dma-buf (NULL: none), defined
+ * again only if it changed and moved only if it moved.
+ */
+void vfio_display_gl_cursor_show(VFIODisplay *dpy, VFIODisplayBuf *cursor)
+{
+    bool moved = cursor && (!dpy->dmabuf.cursor ||
+                            cursor->plane.x != dpy->dmabuf.cursor_x ||
+                            cursor->plane.y != dpy->dmabuf.cursor_y);
+
+    if (dpy->con && vfio_display_gl_cursor_changed(dpy, cursor)) {
+        dpy->dmabuf.cursor = cursor;
+        dpy->dmabuf.hot_x = cursor ? cursor->plane.hot_x : 0;
+        dpy->dmabuf.hot_y = cursor ? cursor->plane.hot_y : 0;
+        dpy_gl_cursor_dmabuf(dpy->con, cursor ? cursor->buf : NULL,
+                             cursor && cursor->plane.has_hot,
+                             dpy->dmabuf.hot_x, dpy->dmabuf.hot_y);
+    }
+    if (moved) {
+        trace_vfio_display_dmabuf_cursor(dpy->vdev->vbasedev.name,
+                                         cursor->plane.id, cursor->plane.x,
+                                         cursor->plane.y);
+        dpy->dmabuf.cursor_x = cursor->plane.x;
+        dpy->dmabuf.cursor_y = cursor->plane.y;
+        dpy_gl_cursor_position(dpy->con, cursor->plane.x, cursor->plane.y);
+    }
 }

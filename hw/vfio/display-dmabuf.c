@@ -29,7 +29,7 @@ static void vfio_display_dmabuf_drop(VFIODisplay *dpy, VFIODisplayBuf *b)
     dpy->dmabuf.count--;
     vfio_display_readback_drop(dpy, b);
     if (b->buf) {
-        dpy_gl_release_dmabuf(dpy->con, b->buf);
+        vfio_display_gl_release(dpy, b->buf);
         qemu_dmabuf_close(b->buf);
         qemu_dmabuf_free(b->buf);
         dpy->stats.drops++;         /* as imports counts them */
@@ -189,20 +189,10 @@ static int vfio_display_dmabuf_plane(VFIODisplay *dpy, uint32_t type,
     return 0;
 }
 
-/* a new cursor image, or a new hotspot for the one shown */
-static bool vfio_display_cursor_changed(VFIODisplay *dpy,
-                                        VFIODisplayBuf *cursor)
-{
-    return cursor != dpy->dmabuf.cursor ||
-           (cursor && (cursor->plane.hot_x != dpy->dmabuf.hot_x ||
-                       cursor->plane.hot_y != dpy->dmabuf.hot_y));
-}
-
 /* @readback: the primary plane is shown read back, so is the cursor */
 static void vfio_display_dmabuf_cursor(VFIODisplay *dpy, bool readback)
 {
     VFIODisplayBuf *cursor;
-    bool moved;
 
     if (vfio_display_dmabuf_plane(dpy, VFIO_DISPLAY_PLANE_CURSOR,
                                   &cursor) < 0) {
@@ -217,25 +207,7 @@ static void vfio_display_dmabuf_cursor(VFIODisplay *dpy, bool readback)
                    !vfio_display_readback_gl_ok(dpy, cursor))) {
         cursor = NULL;          /* not shown: hide the last one */
     }
-    moved = cursor && (!dpy->dmabuf.cursor ||
-                       cursor->plane.x != dpy->dmabuf.cursor_x ||
-                       cursor->plane.y != dpy->dmabuf.cursor_y);
-    if (vfio_display_cursor_changed(dpy, cursor)) {
-        dpy->dmabuf.cursor = cursor;
-        dpy->dmabuf.hot_x = cursor ? cursor->plane.hot_x : 0;
-        dpy->dmabuf.hot_y = cursor ? cursor->plane.hot_y : 0;
-        dpy_gl_cursor_dmabuf(dpy->con, cursor ? cursor->buf : NULL,
-                             cursor && cursor->plane.has_hot,
-                             dpy->dmabuf.hot_x, dpy->dmabuf.hot_y);
-    }
-    if (moved) {
-        trace_vfio_display_dmabuf_cursor(dpy->vdev->vbasedev.name,
-                                         cursor->plane.id, cursor->plane.x,
-                                         cursor->plane.y);
-        dpy->dmabuf.cursor_x = cursor->plane.x;
-        dpy->dmabuf.cursor_y = cursor->plane.y;
-        dpy_gl_cursor_position(dpy->con, cursor->plane.x, cursor->plane.y);
-    }
+    vfio_display_gl_cursor_show(dpy, cursor);
 }
 
 /*
@@ -245,7 +217,7 @@ static void vfio_display_dmabuf_cursor(VFIODisplay *dpy, bool readback)
 static void vfio_display_dmabuf_choose(VFIODisplay *dpy)
 {
     dpy->readback.chosen = true;
-    if (dpy->readback.active || qemu_console_has_dmabuf(dpy->con)) {
+    if (dpy->readback.active || vfio_display_gl_takes_dmabufs(dpy)) {
         return;
     }
     warn_report("vfio %s: the display cannot import dma-bufs; showing them "
@@ -261,13 +233,10 @@ static void vfio_display_dmabuf_choose(VFIODisplay *dpy)
 static void vfio_display_dmabuf_shown_off(VFIODisplay *dpy)
 {
     vfio_display_readback_reset(dpy);
-    if (dpy->con && dpy->dmabuf.gl_scanout) {
-        dpy_gl_scanout_disable(dpy->con);
+    vfio_display_gl_scanout_off(dpy);
+    if (!dpy->readback.active) {
+        vfio_display_gl_cursor_show(dpy, NULL);
     }
-    if (dpy->con && !dpy->readback.active && dpy->dmabuf.cursor) {
-        dpy_gl_cursor_dmabuf(dpy->con, NULL, false, 0, 0);
-    }
-    dpy->dmabuf.gl_scanout = false;
     dpy->dmabuf.cursor = NULL;
 }
 
@@ -302,34 +271,17 @@ static void vfio_display_dmabuf_show_gl(VFIODisplay *dpy,
                                           primary->plane.width,
                                           primary->plane.height);
         dpy->dmabuf.primary = primary;
-        dpy->dmabuf.gl_scanout = true;
-        qemu_console_resize(dpy->con, primary->plane.width,
-                            primary->plane.height);
-        dpy_gl_scanout_dmabuf(dpy->con, primary->buf);
+        vfio_display_gl_scanout(dpy, primary);
     }
     dpy->guest_scanout = true;
     vfio_display_dmabuf_cursor(dpy, false);
-    /*
-     * A draw the GL display has not finished yet (SPICE gl=on blocks the
-     * console until its client is done): the next refresh sends one.  A
-     * second draw meanwhile aborts SPICE's server, and a screendump asks
-     * for a refresh whether the console is blocked or not.
-     */
-    if (qemu_console_is_gl_blocked(dpy->con)) {
-        return;
-    }
-    /* the ABI has no change signal: the whole plane may have changed */
-    dpy_gl_update(dpy->con, 0, 0, primary->plane.width, primary->plane.height);
-    dpy->stats.gl_updates++;
+    vfio_display_gl_update(dpy, &primary->plane);
 }
 
 /* the guest shows no primary plane: ramfb, if there is one */
 static void vfio_display_dmabuf_none(VFIODisplay *dpy)
 {
-    if (dpy->dmabuf.gl_scanout) {
-        dpy_gl_scanout_disable(dpy->con);
-        dpy->dmabuf.gl_scanout = false;
-    }
+    vfio_display_gl_scanout_off(dpy);
     dpy->dmabuf.primary = NULL;
     dpy->guest_scanout = false;
     vfio_display_show_ramfb(dpy);

@@ -398,15 +398,9 @@ void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b)
     const VFIODisplayPlane *p = b ? &b->plane : NULL;
     g_autofree uint32_t *img = NULL;
     uint8_t *raw;
-    QEMUCursor *c;
-    bool moved;
-    size_t n;
 
     if (!b) {
-        if (dpy->readback.cursor) {
-            dpy_mouse_set(dpy->con, 0, 0, false);
-            g_clear_pointer(&dpy->readback.cursor, g_free);
-        }
+        vfio_display_cursor_hide(dpy);
         return;
     }
     raw = vfio_display_readback_buf(&dpy->readback.cursor_raw,
@@ -416,29 +410,9 @@ void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b)
         !vfio_display_readback_bytes(dpy, b, true, raw)) {
         return;
     }
-    n = (size_t)p->width * p->height;
-    img = g_new(uint32_t, n);
+    img = g_new(uint32_t, (size_t)p->width * p->height);
     vfio_display_cursor_pixels(p, raw, img);
-    moved = !dpy->readback.cursor || p->x != dpy->readback.cursor_plane.x ||
-            p->y != dpy->readback.cursor_plane.y;
-    if (!dpy->readback.cursor ||
-        !vfio_display_plane_same(&dpy->readback.cursor_plane, p) ||
-        dpy->readback.cursor_plane.hot_x != p->hot_x ||
-        dpy->readback.cursor_plane.hot_y != p->hot_y ||
-        memcmp(dpy->readback.cursor, img, n * 4)) {
-        c = cursor_alloc(p->width, p->height);
-        memcpy(c->data, img, n * 4);
-        c->hot_x = p->has_hot ? p->hot_x : 0;
-        c->hot_y = p->has_hot ? p->hot_y : 0;
-        dpy_cursor_define(dpy->con, c);
-        cursor_unref(c);
-        g_free(dpy->readback.cursor);
-        dpy->readback.cursor = g_steal_pointer(&img);
-    }
-    dpy->readback.cursor_plane = *p;
-    if (moved) {
-        dpy_mouse_set(dpy->con, p->x, p->y, true);
-    }
+    vfio_display_cursor_show(dpy, p, &img);
 }
 
 /* a buffer is dropped: its CPU mapping and GL imports go with it */

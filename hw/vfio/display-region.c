@@ -13,19 +13,9 @@
 #include "trace.h"
 
 /* the console stops showing the mapping (before it goes) */
-static void vfio_display_region_direct_end(VFIODisplay *dpy)
-{
-    if (dpy->region.direct) {
-        vfio_display_surface_release(dpy, dpy->region.direct);
-        dpy->region.direct = NULL;
-    }
-    dpy->region.busy = 0;
-    dpy->region.snapshot = false;
-}
-
 static void vfio_display_region_unmap(VFIODisplay *dpy)
 {
-    vfio_display_region_direct_end(dpy);
+    vfio_display_direct_end(dpy, &dpy->region.shadow);
     if (dpy->region.buffer.size) {
         vfio_region_exit(&dpy->region.buffer);
         vfio_region_finalize(&dpy->region.buffer);
@@ -97,79 +87,6 @@ static bool vfio_display_region_read(VFIODisplay *dpy,
         return false;
     }
     return true;
-}
-
-/*
- * While most of the frame changes at every refresh, our compare finds it
- * all different and copies it all, and the console's server (VNC,
- * SPICE) compares what we report with its own copy again.  Then the
- * console is shown the mapped plane itself and told it all changed, as
- * stock QEMU does, and every DIRECT_CHECK refreshes a snapshot and a
- * compare at the next refresh measure the change: under half the frame,
- * the shadow, up to date from that compare, is shown again.  True if this
- * refresh was done so.
- */
-static bool vfio_display_region_direct(VFIODisplay *dpy,
-                                       const VFIODisplayPlane *plane)
-{
-    VFIODisplayShadow *s = &dpy->region.shadow;
-    const uint8_t *src = dpy->region.buffer.mmaps[0].mmap;
-    uint64_t area = (uint64_t)plane->width * plane->height;
-
-    if (!dpy->region.direct) {
-        return false;
-    }
-    if (qemu_console_surface(dpy->con) != dpy->region.direct ||
-        !vfio_display_plane_same(&s->plane, plane)) {
-        vfio_display_region_direct_end(dpy);
-        return false;
-    }
-    if (dpy->region.snapshot) {
-        dpy->region.snapshot = false;
-        if (vfio_display_shadow_measure(dpy, s, plane, src) * 2 < area) {
-            trace_vfio_display_region_direct(dpy->vdev->vbasedev.name, false);
-            dpy->region.direct = NULL;      /* freed by the console */
-            dpy->region.busy = 0;
-            vfio_display_shadow_resume(dpy, s);
-            return true;
-        }
-    } else if (++dpy->region.direct_refreshes %
-               VFIO_DISPLAY_DIRECT_CHECK == 0) {
-        dpy->region.snapshot = vfio_display_shadow_snapshot(s, plane, src);
-    }
-    dpy_gfx_update_full(dpy->con);
-    dpy->stats.updates++;
-    dpy->stats.damage_pixels += area;
-    dpy->stats.direct++;
-    return true;
-}
-
-/* after a refresh that damaged @pixels: show the mapping from now on? */
-static void vfio_display_region_busy(VFIODisplay *dpy,
-                                     const VFIODisplayPlane *plane,
-                                     uint64_t pixels)
-{
-    VFIODisplayShadow *s = &dpy->region.shadow;
-
-    if (pixels * 2 < (uint64_t)plane->width * plane->height) {
-        dpy->region.busy = 0;
-        return;
-    }
-    /* only a plane every console takes as it is: x8r8g8b8, pixman's stride */
-    if (plane->conv != VFIO_DISPLAY_CONV_NONE || plane->stride % 4 ||
-        ++dpy->region.busy < VFIO_DISPLAY_DIRECT_ENTER || !s->surface ||
-        qemu_console_surface(dpy->con) != s->surface) {
-        return;
-    }
-    trace_vfio_display_region_direct(dpy->vdev->vbasedev.name, true);
-    dpy->region.direct = qemu_create_displaysurface_from(
-        plane->width, plane->height, PIXMAN_x8r8g8b8, plane->stride,
-        dpy->region.buffer.mmaps[0].mmap);
-    /* the console frees the shadow's surface, not its pixels */
-    dpy_gfx_replace_surface(dpy->con, dpy->region.direct);
-    s->surface = NULL;
-    dpy->region.direct_refreshes = 0;
-    dpy->region.snapshot = false;
 }
 
 /*
@@ -259,7 +176,8 @@ static void vfio_display_region_show(VFIODisplay *dpy,
                                       dpy->region.copy);
     if (dpy->region.mapped) {
         /* a new surface is all damage, but says nothing of the guest's */
-        vfio_display_region_busy(dpy, plane,
+        vfio_display_direct_busy(dpy, &dpy->region.shadow, plane,
+                                 dpy->region.buffer.mmaps[0].mmap,
                                  shown == dpy->region.shadow.surface ?
                                  pixels : 0);
     }
@@ -275,8 +193,10 @@ static void vfio_display_region_update(void *opaque)
         !vfio_display_region_ready(dpy, &plane)) {
         return;
     }
-    if (dpy->region.mapped && (vfio_display_region_direct(dpy, &plane) ||
-                               vfio_display_region_still(dpy, &plane))) {
+    if (dpy->region.mapped &&
+        (vfio_display_direct_refresh(dpy, &dpy->region.shadow, &plane,
+                                     dpy->region.buffer.mmaps[0].mmap) ||
+         vfio_display_region_still(dpy, &plane))) {
         return;
     }
     if (!dpy->region.mapped && !vfio_display_region_read(dpy, &plane)) {
@@ -294,7 +214,7 @@ const GraphicHwOps vfio_display_region_ops = {
 
 void vfio_display_region_reset(VFIODisplay *dpy)
 {
-    vfio_display_region_direct_end(dpy);
+    vfio_display_direct_end(dpy, &dpy->region.shadow);
     vfio_display_shadow_reset(dpy, &dpy->region.shadow);
     vfio_display_region_unmap(dpy);
 }

@@ -146,6 +146,11 @@ typedef struct VFIODisplayShadow {
     int64_t rotation_ms;            /* the samples' rotation began */
     int64_t refresh_ms;             /* the last refresh that asked */
     uint32_t phase;                 /* first row the next sample compares */
+    /* the console shows the mapped plane itself (region devices) */
+    DisplaySurface *direct;
+    unsigned busy;                  /* refreshes in a row mostly damaged */
+    unsigned direct_refreshes;
+    bool snapshot;                  /* pixels hold the last frame */
 } VFIODisplayShadow;
 
 /* typedef'd as VFIODisplay in hw/vfio/vfio-common.h */
@@ -170,12 +175,7 @@ struct VFIODisplay {
         bool mapped;                /* else read with pread */
         void *copy;                 /* pread target when not mapped */
         VFIODisplayPlane plane;     /* of the region set up */
-        VFIODisplayShadow shadow;
-        /* the console shows the mapping itself (display-region.c) */
-        DisplaySurface *direct;
-        unsigned busy;              /* refreshes in a row mostly damaged */
-        unsigned direct_refreshes;
-        bool snapshot;              /* the shadow holds the last frame */
+        VFIODisplayShadow shadow;   /* and the mapping shown directly */
     } region;
 
     /* read-back for consoles without GL (display-readback.c) */
@@ -214,81 +214,525 @@ struct VFIODisplay {
     } dmabuf;
 };
 
-/* display-plane.c: pure checks of what the vendor driver reports */
-bool vfio_display_plane_check(const struct vfio_device_gfx_plane_info *info,
-                              uint32_t type, bool dmabuf,
-                              VFIODisplayPlane *plane, const char **why);
-bool vfio_display_plane_fits(const VFIODisplayPlane *plane, uint64_t limit);
-bool vfio_display_plane_same(const VFIODisplayPlane *a,
-                             const VFIODisplayPlane *b);
+/*
+ * The functions the display files share, by layer, top first.  A file
+ * calls only the layers below its own (tests/display/test-layers.py):
+ *
+ *   display.c        probe, refresh dispatch, reset, finalize, vmstate
+ *   frame sources    display-dmabuf.c, display-readback.c,
+ *                    display-region.c, display-edid.c
+ *   surface layer    display-damage.c: all that the console is shown
+ *   vendor layer     display-vendor.c: the ABI's ioctls and faults
+ *   pure helpers     display-plane.c, display-convert.c
+ */
 
-/* display-vendor.c: the display ABI's ioctls, plane checks, faults */
+/* ---- Frame sources ---------------------------------------------------- */
+
+/* display-dmabuf.c: dma-buf planes, GL consoles or read back */
+extern const GraphicHwOps vfio_display_dmabuf_ops;
+extern const GraphicHwOps vfio_display_readback_ops;
+
+/**
+ * vfio_display_dmabuf_reset: the device was reset
+ * @dpy: the display
+ *
+ * The guest's planes are gone: the scanout goes, the imported dma-bufs
+ * stay (a vendor keeps its buffer objects over a reset, and fetching one
+ * again is a kernel bug on mbochs); refused ids are forgotten.
+ */
+void vfio_display_dmabuf_reset(VFIODisplay *dpy);
+
+/**
+ * vfio_display_dmabuf_finalize: the device goes
+ * @dpy: the display
+ *
+ * The scanout and every imported dma-buf are released.
+ */
+void vfio_display_dmabuf_finalize(VFIODisplay *dpy);
+
+/* display-readback.c: dma-bufs read back through our own EGL */
+
+/**
+ * vfio_display_readback_gl_ok: may a GL display be given @b at all?
+ * @dpy: the display
+ * @b: an imported dma-buf
+ *
+ * A GPU imports any dma-buf; a software renderer needs a CPU mapping,
+ * which real vendors refuse.  Decided once per buffer.
+ *
+ * Returns: true if a GL display can show @b.
+ */
+bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b);
+
+/**
+ * vfio_display_readback_gl_takes: may a GL display be handed @b as it is?
+ * @dpy: the display
+ * @b: an imported dma-buf
+ *
+ * Only if EGL imports its format with its modifier into a texture
+ * (eglQueryDmaBufModifiersEXT); others are read back.  Decided once per
+ * buffer.
+ *
+ * Returns: true if @b goes to the GL display itself.
+ */
+bool vfio_display_readback_gl_takes(VFIODisplay *dpy, VFIODisplayBuf *b);
+
+/**
+ * vfio_display_readback_primary: show primary plane @b read back
+ * @dpy: the display
+ * @b: the primary plane's dma-buf
+ *
+ * Reads it (CPU mapping or GL import), detiles it and shows it through
+ * the read-back shadow, only its damage reported.
+ *
+ * Returns: false after a fault (reported; the last frame stays).
+ */
+bool vfio_display_readback_primary(VFIODisplay *dpy, VFIODisplayBuf *b);
+
+/**
+ * vfio_display_readback_cursor: show cursor plane @b read back
+ * @dpy: the display
+ * @b: the cursor plane's dma-buf, or NULL for no cursor
+ */
+void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b);
+
+/**
+ * vfio_display_readback_drop: @b is dropped
+ * @dpy: the display
+ * @b: the dma-buf that goes
+ *
+ * Its CPU mapping and GL imports go with it.
+ */
+void vfio_display_readback_drop(VFIODisplay *dpy, VFIODisplayBuf *b);
+
+/**
+ * vfio_display_readback_reset: forget the read-back's frames
+ * @dpy: the display
+ *
+ * The shadow and its surface, the bytes read and the cursor image go;
+ * the next frame is shown anew.
+ */
+void vfio_display_readback_reset(VFIODisplay *dpy);
+
+/* display-region.c: region planes, mapped or read with pread */
+extern const GraphicHwOps vfio_display_region_ops;
+
+/**
+ * vfio_display_region_reset: the device was reset, or the display goes
+ * @dpy: the display
+ *
+ * Direct mode ends, the shadow goes and the region is unmapped.
+ */
+void vfio_display_region_reset(VFIODisplay *dpy);
+
+/* display-edid.c: the GFX EDID region */
+
+/**
+ * vfio_display_edid_init: set up the EDID region, if the device has one
+ * @dpy: the display
+ * @errp: where a set-up failure is reported
+ *
+ * Returns: false with @errp set if its registers cannot be read; true
+ * otherwise, also without an EDID region or with one whose registers
+ * make no sense (warned about and ignored).
+ */
+bool vfio_display_edid_init(VFIODisplay *dpy, Error **errp);
+
+/**
+ * vfio_display_edid_ui_info: a UI asks for another size
+ * @opaque: the display
+ * @head: the console's head
+ * @info: the size asked for; 0x0 means no monitor
+ */
+void vfio_display_edid_ui_info(void *opaque, uint32_t head,
+                               QemuUIInfo *info);
+
+/**
+ * vfio_display_edid_exit: the EDID region and its link timer go
+ * @dpy: the display
+ */
+void vfio_display_edid_exit(VFIODisplay *dpy);
+
+/* ---- Surface layer: display-damage.c, all the console is shown -------- */
+
+#define VFIO_DISPLAY_HUGE_PAGE     (2 * MiB)
+
+/**
+ * vfio_display_frame_alloc: a zeroed buffer for a frame
+ * @size: its size in bytes
+ *
+ * On transparent huge pages where the host has them: a compare touches
+ * every page of a frame at each refresh.
+ *
+ * Returns: the buffer, or NULL (the caller reports it).
+ */
+void *vfio_display_frame_alloc(size_t size);
+
+/**
+ * vfio_display_frame_free: free a buffer of vfio_display_frame_alloc()
+ * @buf: the buffer, or NULL
+ */
+void vfio_display_frame_free(void *buf);
+
+/**
+ * vfio_display_sample_next: the next row set of a sampling rotation
+ * @phase: the last set's first row, updated
+ * @rows: the rows the layout has
+ * @count: set to the number of rows in the set, SAMPLE_STEP apart
+ *
+ * Returns: the set's first row.
+ */
+uint32_t vfio_display_sample_next(uint32_t *phase, uint32_t rows,
+                                  uint32_t *count);
+
+/**
+ * vfio_display_shadow_sample: may this refresh compare sampled rows only?
+ * @dpy: the display
+ * @s: the shadow
+ * @p: the plane shown
+ * @rows: the rows of the caller's layout
+ * @first: set to the first row to compare
+ * @count: set to the number of rows, SAMPLE_STEP apart
+ *
+ * Counted as a sample when it may.
+ *
+ * Returns: true if only the rows given need comparing.
+ */
+bool vfio_display_shadow_sample(VFIODisplay *dpy, VFIODisplayShadow *s,
+                                const VFIODisplayPlane *p, uint32_t rows,
+                                uint32_t *first, uint32_t *count);
+
+/**
+ * vfio_display_rows_same: compare sampled rows
+ * @a: the first row set
+ * @a_pitch: the distance of @a's rows
+ * @b: the second row set
+ * @b_pitch: the distance of @b's rows
+ * @len: the bytes of a row to compare
+ * @count: the rows
+ *
+ * Returns: true if all @count rows are equal.
+ */
+bool vfio_display_rows_same(const uint8_t *a, size_t a_pitch,
+                            const uint8_t *b, size_t b_pitch, size_t len,
+                            uint32_t count);
+
+/**
+ * vfio_display_shadow_show: show frame @src through shadow @s
+ * @dpy: the display
+ * @s: the shadow
+ * @p: @src's layout (linear)
+ * @src: the frame
+ *
+ * A new surface when the layout changed or the console shows something
+ * else (ramfb, a placeholder), then only the damage.
+ *
+ * Returns: the pixels that changed.
+ */
+uint64_t vfio_display_shadow_show(VFIODisplay *dpy, VFIODisplayShadow *s,
+                                  const VFIODisplayPlane *p,
+                                  const uint8_t *src);
+
+/**
+ * vfio_display_shadow_snapshot: copy frame @src into @s, not shown
+ * @s: the shadow, while the console shows something else
+ * @p: @src's layout
+ * @src: the frame
+ *
+ * Returns: false if @s has no pixels of @p's layout.
+ */
+bool vfio_display_shadow_snapshot(VFIODisplayShadow *s,
+                                  const VFIODisplayPlane *p,
+                                  const uint8_t *src);
+
+/**
+ * vfio_display_shadow_measure: bring @s up to @src, the console not told
+ * @dpy: the display
+ * @s: the shadow, after vfio_display_shadow_snapshot()
+ * @p: @src's layout
+ * @src: the frame
+ *
+ * Returns: the pixels that changed since the snapshot.
+ */
+uint64_t vfio_display_shadow_measure(VFIODisplay *dpy, VFIODisplayShadow *s,
+                                     const VFIODisplayPlane *p,
+                                     const uint8_t *src);
+
+/**
+ * vfio_display_shadow_resume: show @s again, its pixels up to date
+ * @dpy: the display
+ * @s: the shadow
+ *
+ * A surface on its pixels replaces what the console shows, all of it
+ * reported.
+ */
+void vfio_display_shadow_resume(VFIODisplay *dpy, VFIODisplayShadow *s);
+
+/**
+ * vfio_display_shadow_reset: @s and its surface go
+ * @dpy: the display
+ * @s: the shadow
+ */
+void vfio_display_shadow_reset(VFIODisplay *dpy, VFIODisplayShadow *s);
+
+/**
+ * vfio_display_surface_release: @surface is about to be freed
+ * @dpy: the display
+ * @surface: a surface of ours, or NULL
+ *
+ * If the console shows it, it is left a placeholder instead.
+ */
+void vfio_display_surface_release(VFIODisplay *dpy, DisplaySurface *surface);
+
+/**
+ * vfio_display_show_ramfb: no guest plane: ramfb shows
+ * @dpy: the display
+ *
+ * Our surfaces that ramfb's replaced (and the console freed) are
+ * forgotten.
+ *
+ * Returns: false if the device has no ramfb.
+ */
+bool vfio_display_show_ramfb(VFIODisplay *dpy);
+
+/**
+ * vfio_display_direct_end: @s's mapping is no longer shown directly
+ * @dpy: the display
+ * @s: the shadow of a region's mapping
+ */
+void vfio_display_direct_end(VFIODisplay *dpy, VFIODisplayShadow *s);
+
+/**
+ * vfio_display_direct_refresh: a refresh in direct mode
+ * @dpy: the display
+ * @s: the shadow of the mapping
+ * @plane: the plane now
+ * @src: the mapping
+ *
+ * While most of a frame changes at every refresh the console is shown
+ * the mapping itself and told all of it changed; every DIRECT_CHECK
+ * refreshes a snapshot measures the change, and under half the frame
+ * the shadow is shown again.
+ *
+ * Returns: true if this refresh was done so.
+ */
+bool vfio_display_direct_refresh(VFIODisplay *dpy, VFIODisplayShadow *s,
+                                 const VFIODisplayPlane *plane,
+                                 const uint8_t *src);
+
+/**
+ * vfio_display_direct_busy: enter direct mode after busy refreshes?
+ * @dpy: the display
+ * @s: the shadow of the mapping
+ * @plane: the plane shown
+ * @src: the mapping
+ * @pixels: the pixels this refresh damaged
+ *
+ * After DIRECT_ENTER refreshes in a row that damaged half the frame, for
+ * a plane every console takes as it is (x8r8g8b8, pixman's stride).
+ */
+void vfio_display_direct_busy(VFIODisplay *dpy, VFIODisplayShadow *s,
+                              const VFIODisplayPlane *plane, uint8_t *src,
+                              uint64_t pixels);
+
+/**
+ * vfio_display_gl_takes_dmabufs: do the console's GL displays take
+ * dma-bufs?
+ * @dpy: the display
+ *
+ * Returns: false for GTK gl=on where EGL cannot import them.
+ */
+bool vfio_display_gl_takes_dmabufs(VFIODisplay *dpy);
+
+/**
+ * vfio_display_gl_scanout: the GL console scans out @b
+ * @dpy: the display
+ * @b: the primary plane's dma-buf
+ *
+ * The console is resized to @b's plane first.
+ */
+void vfio_display_gl_scanout(VFIODisplay *dpy, VFIODisplayBuf *b);
+
+/**
+ * vfio_display_gl_scanout_off: the console scans out no dma-buf of ours
+ * @dpy: the display
+ */
+void vfio_display_gl_scanout_off(VFIODisplay *dpy);
+
+/**
+ * vfio_display_gl_update: the scanout of @plane is drawn again
+ * @dpy: the display
+ * @plane: the plane scanned out
+ *
+ * All of it (the ABI has no change signal); not while the GL display has
+ * a draw to finish (SPICE gl=on), which the next refresh sends.
+ */
+void vfio_display_gl_update(VFIODisplay *dpy, const VFIODisplayPlane *plane);
+
+/**
+ * vfio_display_gl_release: the console lets go of @buf
+ * @dpy: the display
+ * @buf: a dma-buf about to be closed
+ */
+void vfio_display_gl_release(VFIODisplay *dpy, QemuDmaBuf *buf);
+
+/**
+ * vfio_display_gl_cursor_show: the GL console's cursor is @cursor
+ * @dpy: the display
+ * @cursor: the cursor plane's dma-buf, or NULL for none
+ *
+ * Defined again only if it changed, moved only if it moved.
+ */
+void vfio_display_gl_cursor_show(VFIODisplay *dpy, VFIODisplayBuf *cursor);
+
+/**
+ * vfio_display_cursor_hide: the console's cursor goes, if we defined one
+ * @dpy: the display
+ */
+void vfio_display_cursor_hide(VFIODisplay *dpy);
+
+/**
+ * vfio_display_cursor_show: the console's cursor is an image
+ * @dpy: the display
+ * @p: the cursor plane
+ * @img: its image, one uint32_t a pixel (x8r8g8b8 with alpha)
+ *
+ * Defined again only if it changed (then *@img is kept, set to NULL),
+ * moved only if it moved.
+ */
+void vfio_display_cursor_show(VFIODisplay *dpy, const VFIODisplayPlane *p,
+                              uint32_t **img);
+
+/* ---- Vendor layer: display-vendor.c, no console state ----------------- */
+
+/**
+ * vfio_display_query: one VFIO_DEVICE_QUERY_GFX_PLANE
+ * @dpy: the display
+ * @flags: VFIO_GFX_PLANE_TYPE_* (with PROBE to ask what is supported)
+ * @type: the plane, VFIO_DISPLAY_PLANE_PRIMARY or _CURSOR
+ * @info: the answer, zeroed first
+ *
+ * An interrupted ioctl is tried again, a few times.
+ *
+ * Returns: 0 or -errno.
+ */
 int vfio_display_query(VFIODisplay *dpy, uint32_t flags, uint32_t type,
                        struct vfio_device_gfx_plane_info *info);
+
+/**
+ * vfio_display_get_dmabuf: one VFIO_DEVICE_GET_GFX_DMABUF
+ * @dpy: the display
+ * @id: the dma-buf id a query reported
+ *
+ * Never for an id whose fd is still open (a kernel bug on mbochs).
+ *
+ * Returns: the new fd, or -errno.
+ */
 int vfio_display_get_dmabuf(VFIODisplay *dpy, uint32_t id);
+
+/**
+ * vfio_display_fault: a vendor fault seen at refresh
+ * @dpy: the display
+ * @fault: its kind
+ * @fmt: the message, printf-style
+ *
+ * Counted and traced each time; one message per kind of fault until the
+ * device recovers from it, never one per refresh.
+ */
 void vfio_display_fault(VFIODisplay *dpy, VFIODisplayFault fault,
                         const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+/**
+ * vfio_display_recovered: the device no longer shows fault @fault
+ * @dpy: the display
+ * @fault: its kind
+ *
+ * The next one is reported again.
+ */
 void vfio_display_recovered(VFIODisplay *dpy, VFIODisplayFault fault);
+
+/**
+ * vfio_display_plane_name: "primary" or "cursor"
+ * @type: the plane
+ */
 const char *vfio_display_plane_name(uint32_t type);
+
+/**
+ * vfio_display_plane_get: query plane @type and check it
+ * @dpy: the display
+ * @dmabuf: the dma-buf kind of query, else the region kind
+ * @type: the plane
+ * @plane: set to the plane, checked, on success
+ *
+ * A failed query is reported only when the next one fails too (mbochs
+ * fails the first query of every new mode).  Recovering from a plane
+ * fault is the caller's to declare: it may find more wrong with it.
+ *
+ * Returns: 1 with @plane set, 0 if there is none, -ENODEV if the vendor
+ * driver is not ready (not a fault), another -errno after a fault.
+ */
 int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
                            VFIODisplayPlane *plane);
 
-/* display-convert.c: a plane's pixels to x8r8g8b8 */
+/* ---- Pure helpers: display-plane.c, display-convert.c ----------------- */
+
+/**
+ * vfio_display_plane_check: decode a vendor's plane
+ * @info: the answer to a DMABUF or REGION query of plane @type
+ * @type: the plane
+ * @dmabuf: the query's kind
+ * @plane: set to the plane
+ * @why: set to the reason when it is refused
+ *
+ * Call only for a plane that exists (drm_format and size non-zero).
+ *
+ * Returns: false for a plane not to be shown.
+ */
+bool vfio_display_plane_check(const struct vfio_device_gfx_plane_info *info,
+                              uint32_t type, bool dmabuf,
+                              VFIODisplayPlane *plane, const char **why);
+
+/**
+ * vfio_display_plane_fits: does @plane lie inside @limit?
+ * @plane: a checked plane
+ * @limit: the size of its region or dma-buf
+ */
+bool vfio_display_plane_fits(const VFIODisplayPlane *plane, uint64_t limit);
+
+/**
+ * vfio_display_plane_same: the same pixel layout?
+ * @a: a plane
+ * @b: another
+ *
+ * Which buffer, the position and the hotspot aside.
+ */
+bool vfio_display_plane_same(const VFIODisplayPlane *a,
+                             const VFIODisplayPlane *b);
+
+/**
+ * vfio_display_detile: an Intel X, Y or Yf tiled plane to linear
+ * @plane: its layout
+ * @src: the tiled bytes
+ * @dst: the linear frame, at @plane's stride
+ */
+void vfio_display_detile(const VFIODisplayPlane *plane, const uint8_t *src,
+                         uint8_t *dst);
+
+/**
+ * vfio_display_convert_rect: a rectangle of a plane to x8r8g8b8
+ * @p: the plane's layout
+ * @src: its pixels
+ * @src_pitch: the distance of @src's rows, a multiple of 4
+ * @dst: the x8r8g8b8 frame
+ * @dst_pitch: the distance of @dst's rows
+ * @x: the rectangle's left column
+ * @y: its top row
+ * @w: its width
+ * @h: its height
+ */
 void vfio_display_convert_rect(const VFIODisplayPlane *p, const uint8_t *src,
                                size_t src_pitch, uint32_t *dst,
                                size_t dst_pitch, uint32_t x, uint32_t y,
                                uint32_t w, uint32_t h);
-
-/* display-damage.c */
-#define VFIO_DISPLAY_HUGE_PAGE     (2 * MiB)
-void *vfio_display_frame_alloc(size_t size);
-void vfio_display_frame_free(void *buf);
-uint32_t vfio_display_sample_next(uint32_t *phase, uint32_t rows,
-                                  uint32_t *count);
-bool vfio_display_shadow_sample(VFIODisplay *dpy, VFIODisplayShadow *s,
-                                const VFIODisplayPlane *p, uint32_t rows,
-                                uint32_t *first, uint32_t *count);
-bool vfio_display_rows_same(const uint8_t *a, size_t a_pitch,
-                            const uint8_t *b, size_t b_pitch, size_t len,
-                            uint32_t count);
-uint64_t vfio_display_shadow_show(VFIODisplay *dpy, VFIODisplayShadow *s,
-                                  const VFIODisplayPlane *p,
-                                  const uint8_t *src);
-bool vfio_display_shadow_snapshot(VFIODisplayShadow *s,
-                                  const VFIODisplayPlane *p,
-                                  const uint8_t *src);
-uint64_t vfio_display_shadow_measure(VFIODisplay *dpy, VFIODisplayShadow *s,
-                                     const VFIODisplayPlane *p,
-                                     const uint8_t *src);
-void vfio_display_shadow_resume(VFIODisplay *dpy, VFIODisplayShadow *s);
-void vfio_display_shadow_reset(VFIODisplay *dpy, VFIODisplayShadow *s);
-void vfio_display_surface_release(VFIODisplay *dpy, DisplaySurface *surface);
-bool vfio_display_show_ramfb(VFIODisplay *dpy);
-
-/* display-dmabuf.c */
-extern const GraphicHwOps vfio_display_dmabuf_ops;
-extern const GraphicHwOps vfio_display_readback_ops;
-void vfio_display_dmabuf_reset(VFIODisplay *dpy);
-void vfio_display_dmabuf_finalize(VFIODisplay *dpy);
-
-/* display-readback.c */
-bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b);
-bool vfio_display_readback_gl_takes(VFIODisplay *dpy, VFIODisplayBuf *b);
-bool vfio_display_readback_primary(VFIODisplay *dpy, VFIODisplayBuf *b);
-void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b);
-void vfio_display_readback_drop(VFIODisplay *dpy, VFIODisplayBuf *b);
-void vfio_display_readback_reset(VFIODisplay *dpy);
-void vfio_display_detile(const VFIODisplayPlane *plane, const uint8_t *src,
-                         uint8_t *dst);
-
-/* display-region.c */
-extern const GraphicHwOps vfio_display_region_ops;
-void vfio_display_region_reset(VFIODisplay *dpy);
-
-/* display-edid.c */
-bool vfio_display_edid_init(VFIODisplay *dpy, Error **errp);
-void vfio_display_edid_ui_info(void *opaque, uint32_t head,
-                               QemuUIInfo *info);
-void vfio_display_edid_exit(VFIODisplay *dpy);
 
 #endif
