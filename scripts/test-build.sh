@@ -203,9 +203,13 @@ docutils.core.publish_string(open(d + "/vfio-display.rst").read(),
                              settings_overrides={"halt_level": 2})
 ET.parse(d + "/vfio-display-domain.xml")
 ET.parse(d + "/vfio-display-desktop.xml")
+docutils.core.publish_string(open(d + "/../../devel/vfio-display.rst").read(),
+                             writer_name="null",
+                             settings_overrides={"halt_level": 2})
 print("rst and xml parse")
 PY
-    grep -x "   devices/vfio-display.rst" "$src/docs/system/device-emulation.rst"
+    grep -x "   devices/vfio-display.rst" "$src/docs/system/device-emulation.rst" &&
+    grep -x "   vfio-display" "$src/docs/devel/index-internals.rst"
 }
 
 tap "debian-version-recorded" t_version_recorded
