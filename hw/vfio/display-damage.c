@@ -300,6 +300,38 @@ static uint64_t vfio_display_damage(VFIODisplay *dpy, VFIODisplayShadow *s,
 }
 
 /*
+ * What the console shows changed (a surface of ours, ramfb's, or a
+ * placeholder): the surfaces of ours it replaced were freed with it, and
+ * are forgotten here, in one place, for the shadows and direct mode.
+ */
+static void vfio_display_shown_changed(VFIODisplay *dpy)
+{
+    DisplaySurface *now = qemu_console_surface(dpy->con);
+    DisplaySurface **ours[] = {
+        &dpy->region.shadow.surface, &dpy->region.shadow.direct,
+        &dpy->readback.shadow.surface,
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(ours); i++) {
+        if (*ours[i] != now) {
+            *ours[i] = NULL;
+        }
+    }
+}
+
+/*
+ * The one place that changes the console's surface: it shows @surface,
+ * ours (NULL: the console's placeholder) from now on.
+ */
+static void vfio_display_show_surface(VFIODisplay *dpy,
+                                      DisplaySurface *surface)
+{
+    dpy_gfx_replace_surface(dpy->con, surface);
+    vfio_display_shown_changed(dpy);
+}
+
+/*
  * The console is shown @s: an x8r8g8b8 surface on its pixels, or on
  * their conversion (what every console takes, with a stride of ours).
  */
@@ -308,10 +340,13 @@ static void shadow_surface_new(VFIODisplay *dpy, VFIODisplayShadow *s)
     const VFIODisplayPlane *p = &s->plane;
     void *shown = s->converted ? (void *)s->converted : s->pixels;
 
-    s->surface = qemu_create_displaysurface_from(p->width, p->height,
-                                                 PIXMAN_x8r8g8b8,
-                                                 p->width * 4, shown);
-    dpy_gfx_replace_surface(dpy->con, s->surface);
+    DisplaySurface *surface;
+
+    surface = qemu_create_displaysurface_from(p->width, p->height,
+                                              PIXMAN_x8r8g8b8,
+                                              p->width * 4, shown);
+    s->surface = surface;
+    vfio_display_show_surface(dpy, surface);
 }
 
 /*
@@ -424,7 +459,7 @@ void vfio_display_shadow_reset(VFIODisplay *dpy, VFIODisplayShadow *s)
 void vfio_display_surface_release(VFIODisplay *dpy, DisplaySurface *surface)
 {
     if (surface && dpy->con && qemu_console_surface(dpy->con) == surface) {
-        dpy_gfx_replace_surface(dpy->con, NULL);
+        vfio_display_show_surface(dpy, NULL);
     }
 }
 
@@ -436,15 +471,7 @@ bool vfio_display_show_ramfb(VFIODisplay *dpy)
     }
     ramfb_display_update(dpy->con, dpy->ramfb);
     /* ramfb's surface, once the guest set it up, replaced (freed) ours */
-    if (qemu_console_surface(dpy->con) != dpy->region.shadow.surface) {
-        dpy->region.shadow.surface = NULL;
-    }
-    if (qemu_console_surface(dpy->con) != dpy->region.shadow.direct) {
-        dpy->region.shadow.direct = NULL;
-    }
-    if (qemu_console_surface(dpy->con) != dpy->readback.shadow.surface) {
-        dpy->readback.shadow.surface = NULL;
-    }
+    vfio_display_shown_changed(dpy);
     return true;
 }
 
@@ -573,8 +600,7 @@ void vfio_display_direct_busy(VFIODisplay *dpy, VFIODisplayShadow *s,
                                                 PIXMAN_x8r8g8b8,
                                                 plane->stride, src);
     /* the console frees the shadow's surface, not its pixels */
-    dpy_gfx_replace_surface(dpy->con, s->direct);
-    s->surface = NULL;
+    vfio_display_show_surface(dpy, s->direct);
     s->direct_refreshes = 0;
     s->snapshot = false;
 }

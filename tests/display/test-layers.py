@@ -127,6 +127,13 @@ def main():
        "gone, take off KNOWN_CONSOLE: %s" %
        {f: sorted(n) for f, n in stale.items() if n})
 
+    replace = {f: len(re.findall(r"\bdpy_gfx_replace_surface\s*\(",
+                                 open(os.path.join(VFIO, f)).read()))
+               for f in files}
+    ok(sum(replace.values()) == 1 and replace.get("display-damage.c") == 1,
+       "one helper of the surface layer changes the console's surface "
+       "(dpy_gfx_replace_surface once)", replace)
+
     med = statistics.median(lengths.values())
     ok(med <= MEDIAN_MAX, "median function length %.1f lines (at most %d, "
        "%d functions)" % (med, MEDIAN_MAX, len(lengths)))
