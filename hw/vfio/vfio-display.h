@@ -221,7 +221,8 @@ struct VFIODisplay {
  *   display.c        probe, refresh dispatch, reset, finalize, vmstate
  *   frame sources    display-dmabuf.c, display-readback.c,
  *                    display-region.c, display-edid.c
- *   surface layer    display-damage.c: all that the console is shown
+ *   surface layer    display-damage.c: the shadow, damage, direct mode;
+ *                    display-surface.c: what the console is shown
  *   vendor layer     display-vendor.c: the ABI's ioctls and faults
  *   pure helpers     display-plane.c, display-convert.c
  */
@@ -353,7 +354,7 @@ void vfio_display_edid_ui_info(void *opaque, uint32_t head,
  */
 void vfio_display_edid_exit(VFIODisplay *dpy);
 
-/* ---- Surface layer: display-damage.c, all the console is shown -------- */
+/* ---- Surface layer, its upper half: display-damage.c ------------------ */
 
 #define VFIO_DISPLAY_HUGE_PAGE     (2 * MiB)
 
@@ -476,26 +477,6 @@ void vfio_display_shadow_resume(VFIODisplay *dpy, VFIODisplayShadow *s);
 void vfio_display_shadow_reset(VFIODisplay *dpy, VFIODisplayShadow *s);
 
 /**
- * vfio_display_surface_release: @surface is about to be freed
- * @dpy: the display
- * @surface: a surface of ours, or NULL
- *
- * If the console shows it, it is left a placeholder instead.
- */
-void vfio_display_surface_release(VFIODisplay *dpy, DisplaySurface *surface);
-
-/**
- * vfio_display_show_ramfb: no guest plane: ramfb shows
- * @dpy: the display
- *
- * Our surfaces that ramfb's replaced (and the console freed) are
- * forgotten.
- *
- * Returns: false if the device has no ramfb.
- */
-bool vfio_display_show_ramfb(VFIODisplay *dpy);
-
-/**
  * vfio_display_direct_end: @s's mapping is no longer shown directly
  * @dpy: the display
  * @s: the shadow of a region's mapping
@@ -534,6 +515,38 @@ bool vfio_display_direct_refresh(VFIODisplay *dpy, VFIODisplayShadow *s,
 void vfio_display_direct_busy(VFIODisplay *dpy, VFIODisplayShadow *s,
                               const VFIODisplayPlane *plane, uint8_t *src,
                               uint64_t pixels);
+
+/* ---- Surface layer, its lower half: display-surface.c ----------------- */
+
+/**
+ * vfio_display_show_surface: the console shows @surface from now on
+ * @dpy: the display
+ * @surface: a surface of ours, or NULL for the console's placeholder
+ *
+ * The one place that changes the console's surface: the surfaces of ours
+ * it replaced, which the console freed, are forgotten.
+ */
+void vfio_display_show_surface(VFIODisplay *dpy, DisplaySurface *surface);
+
+/**
+ * vfio_display_surface_release: @surface is about to be freed
+ * @dpy: the display
+ * @surface: a surface of ours, or NULL
+ *
+ * If the console shows it, it is left a placeholder instead.
+ */
+void vfio_display_surface_release(VFIODisplay *dpy, DisplaySurface *surface);
+
+/**
+ * vfio_display_show_ramfb: no guest plane: ramfb shows
+ * @dpy: the display
+ *
+ * Our surfaces that ramfb's replaced (and the console freed) are
+ * forgotten.
+ *
+ * Returns: false if the device has no ramfb.
+ */
+bool vfio_display_show_ramfb(VFIODisplay *dpy);
 
 /**
  * vfio_display_gl_takes_dmabufs: do the console's GL displays take

@@ -29,18 +29,19 @@ HEADER = os.path.join(VFIO, "vfio-display.h")
 # the layers, top first: a file may call only files of lower layers, or
 # of its own layer one way
 LAYERS = {
-    "display.c": 4,                     # probe, refresh, reset, vmstate
-    "display-dmabuf.c": 3,              # frame sources
-    "display-readback.c": 3,
-    "display-region.c": 3,
-    "display-edid.c": 3,                # the EDID region
-    "display-damage.c": 2,              # the surface layer
+    "display.c": 5,                     # probe, refresh, reset, vmstate
+    "display-dmabuf.c": 4,              # frame sources
+    "display-readback.c": 4,
+    "display-region.c": 4,
+    "display-edid.c": 4,                # the EDID region
+    "display-damage.c": 3,              # the surface layer: the shadow,
+    "display-surface.c": 2,             # and what the console is shown
     "display-vendor.c": 1,              # the vendor layer
     "display-plane.c": 0,               # pure helpers
     "display-convert.c": 0,
 }
 # who may call the console's API (ui/console.h, ramfb's display update)
-CONSOLE_FILES = {"display.c", "display-damage.c"}
+CONSOLE_FILES = {"display.c", "display-damage.c", "display-surface.c"}
 CONSOLE_API = re.compile(r"\b(dpy_\w+|qemu_console_\w+|graphic_console_\w+|"
                          r"ramfb_display_update|qemu_create_displaysurface"
                          r"\w*|qemu_free_displaysurface)\s*\(")
@@ -130,7 +131,7 @@ def main():
     replace = {f: len(re.findall(r"\bdpy_gfx_replace_surface\s*\(",
                                  open(os.path.join(VFIO, f)).read()))
                for f in files}
-    ok(sum(replace.values()) == 1 and replace.get("display-damage.c") == 1,
+    ok(sum(replace.values()) == 1 and replace.get("display-surface.c") == 1,
        "one helper of the surface layer changes the console's surface "
        "(dpy_gfx_replace_surface once)", replace)
 
