@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 
 LIBVIRT_DIRS = ("/etc/libvirt", "/run/libvirt", "/var/lib/libvirt",
                 "/var/cache/libvirt", "/var/log/libvirt")
@@ -138,3 +139,17 @@ def virsh(*args, timeout=120):
     r = subprocess.run(["virsh", "-c", "qemu:///system"] + list(args),
                        capture_output=True, text=True, timeout=timeout)
     return r.returncode, r.stdout.strip(), r.stderr.strip()
+
+
+def boot_test_guest(dom, guest):
+    """Domain element @dom runs under TCG (no KVM on this kind of machine)
+    on one vCPU, booting the test guest in directory @guest straight into
+    its xy pattern on bochs-drm at 1024x768."""
+    dom.set("type", "qemu")
+    dom.find("vcpu").text = "1"
+    os_el = dom.find("os")
+    for tag, text in (("kernel", os.path.join(guest, "vmlinuz")),
+                      ("initrd", os.path.join(guest, "initrd.gz")),
+                      ("cmdline", "console=ttyS0 panic=-1 video=1024x768 "
+                       "vt.global_cursor_default=0 guest.run=pattern")):
+        ET.SubElement(os_el, tag).text = text

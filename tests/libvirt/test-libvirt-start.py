@@ -40,7 +40,8 @@ import xml.etree.ElementTree as ET
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
-from lvhost import Libvirtd, in_namespace, merge_tree, virsh  # noqa: E402
+from lvhost import (Libvirtd, boot_test_guest, in_namespace,  # noqa: E402
+                    merge_tree, virsh)
 from simtap import (Tap, gvnccapture, read_png, spicy_screenshot,  # noqa
                     until, xy_wrong)
 
@@ -113,15 +114,8 @@ def domain(tmp, simlib, guest, memlock_kib=None):
     # one uuid, so that the domain can be defined again
     dom.insert(1, ET.Element("uuid"))
     dom[1].text = DOMAIN_UUID
-    dom.set("type", "qemu")             # TCG: no KVM on this machine
     dom.find("memory").text = dom.find("currentMemory").text = "524288"
-    dom.find("vcpu").text = "1"
-    os_el = dom.find("os")
-    for tag, text in (("kernel", os.path.join(guest, "vmlinuz")),
-                      ("initrd", os.path.join(guest, "initrd.gz")),
-                      ("cmdline", "console=ttyS0 panic=-1 video=1024x768 "
-                       "vt.global_cursor_default=0 guest.run=pattern")):
-        ET.SubElement(os_el, tag).text = text
+    boot_test_guest(dom, guest)
     if memlock_kib:
         mt = ET.Element("memtune")
         ET.SubElement(mt, "hard_limit", unit="KiB").text = str(memlock_kib)

@@ -33,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(TOP, "tests", "vfio-sim"))
-from lvhost import Libvirtd, in_namespace, virsh  # noqa: E402
+from lvhost import Libvirtd, boot_test_guest, in_namespace, virsh  # noqa
 from simtap import (Qmp, Tap, gvnccapture, qemu_stop,  # noqa: E402
                     sim_env, spicy_screenshot, until, xy_wrong)
 
@@ -50,16 +50,9 @@ def domain(qemu, guest, graphics, ramfb=True, name="vfio-display"):
     @graphics (a list of XML strings) instead of its VNC."""
     tree = ET.parse(DOMAIN_XML)
     dom = tree.getroot()
-    dom.set("type", "qemu")             # TCG: no KVM on this machine
     dom.find("name").text = name
     dom.find("memory").text = "512"
-    dom.find("vcpu").text = "1"
-    os_el = dom.find("os")
-    for tag, text in (("kernel", os.path.join(guest, "vmlinuz")),
-                      ("initrd", os.path.join(guest, "initrd.gz")),
-                      ("cmdline", "console=ttyS0 panic=-1 video=1024x768 "
-                       "vt.global_cursor_default=0 guest.run=pattern")):
-        ET.SubElement(os_el, tag).text = text
+    boot_test_guest(dom, guest)
     devs = dom.find("devices")
     devs.find("emulator").text = qemu
     for g in devs.findall("graphics"):
