@@ -189,6 +189,36 @@ static int vfio_display_dmabuf_plane(VFIODisplay *dpy, uint32_t type,
     return 0;
 }
 
+/*
+ * How a GL console shows @b.  Handed to it only if EGL imports its format
+ * with its modifier into the texture a console draws; others (an Intel Yf
+ * buffer on a GPU whose driver dropped Yf, packed YUV) are read back and
+ * shown as a surface.  And not at all if the GL here cannot read it: a
+ * software renderer fails on (or crashes drawing) a dma-buf whose
+ * exporter refuses mmap, as real vendor dma-bufs do.  Decided once per
+ * buffer.
+ */
+static VFIODisplayGLWay vfio_display_dmabuf_gl_way(VFIODisplay *dpy,
+                                                   VFIODisplayBuf *b)
+{
+    bool takes;
+
+    if (b->gl_way == VFIO_DISPLAY_GL_UNKNOWN) {
+        takes = vfio_display_readback_importable(dpy, &b->plane);
+        trace_vfio_display_readback_gl_takes(dpy->vdev->vbasedev.name,
+                                             b->plane.id, b->plane.fourcc,
+                                             b->plane.modifier, takes);
+        if (!takes) {
+            b->gl_way = VFIO_DISPLAY_GL_READBACK;
+        } else if (vfio_display_readback_software_reads(dpy, b)) {
+            b->gl_way = VFIO_DISPLAY_GL_SCANOUT;
+        } else {
+            b->gl_way = VFIO_DISPLAY_GL_NONE;
+        }
+    }
+    return b->gl_way;
+}
+
 /* @readback: the primary plane is shown read back, so is the cursor */
 static void vfio_display_dmabuf_cursor(VFIODisplay *dpy, bool readback)
 {
@@ -198,16 +228,18 @@ static void vfio_display_dmabuf_cursor(VFIODisplay *dpy, bool readback)
                                   &cursor) < 0) {
         return;                 /* keep the cursor we have */
     }
-    if (readback) {
-        dpy->dmabuf.cursor = cursor;
-        vfio_display_readback_cursor(dpy, cursor);
-        return;
-    }
-    if (cursor && (!vfio_display_readback_gl_takes(dpy, cursor) ||
-                   !vfio_display_readback_gl_ok(dpy, cursor))) {
+    if (cursor && !readback &&
+        vfio_display_dmabuf_gl_way(dpy, cursor) != VFIO_DISPLAY_GL_SCANOUT) {
         cursor = NULL;          /* not shown: hide the last one */
     }
-    vfio_display_gl_cursor_show(dpy, cursor);
+    dpy->dmabuf.cursor = cursor;
+    if (!cursor) {
+        vfio_display_cursor_forget(dpy);
+    } else if (readback) {
+        vfio_display_readback_cursor(dpy, cursor);
+    } else {
+        vfio_display_gl_cursor_show(dpy, cursor->buf, &cursor->plane);
+    }
 }
 
 /*
@@ -234,9 +266,7 @@ static void vfio_display_dmabuf_shown_off(VFIODisplay *dpy)
 {
     vfio_display_readback_reset(dpy);
     vfio_display_gl_scanout_off(dpy);
-    if (!dpy->readback.active) {
-        vfio_display_gl_cursor_show(dpy, NULL);
-    }
+    vfio_display_cursor_forget(dpy);
     dpy->dmabuf.cursor = NULL;
 }
 
@@ -261,7 +291,7 @@ static void vfio_display_dmabuf_show_gl(VFIODisplay *dpy,
 {
     if (!dpy->dmabuf.gl_scanout && dpy->readback.shadow.surface) {
         /* from our surface and cursor to the GL scanout: they go */
-        vfio_display_readback_cursor(dpy, NULL);
+        vfio_display_cursor_forget(dpy);
         vfio_display_readback_reset(dpy);
         dpy->dmabuf.cursor = NULL;
     }
@@ -276,6 +306,22 @@ static void vfio_display_dmabuf_show_gl(VFIODisplay *dpy,
     dpy->guest_scanout = true;
     vfio_display_dmabuf_cursor(dpy, false);
     vfio_display_gl_update(dpy, &primary->plane);
+}
+
+/* a GL console: @primary as vfio_display_dmabuf_gl_way() says */
+static void vfio_display_dmabuf_show_primary_gl(VFIODisplay *dpy,
+                                                VFIODisplayBuf *primary)
+{
+    switch (vfio_display_dmabuf_gl_way(dpy, primary)) {
+    case VFIO_DISPLAY_GL_SCANOUT:
+        vfio_display_dmabuf_show_gl(dpy, primary);
+        break;
+    case VFIO_DISPLAY_GL_READBACK:
+        vfio_display_dmabuf_show_readback(dpy, primary);
+        break;
+    default:
+        break;                  /* not shown: the last frame stays */
+    }
 }
 
 /* the guest shows no primary plane: ramfb, if there is one */
@@ -307,11 +353,10 @@ static void vfio_display_dmabuf_update(void *opaque)
     }
     if (!primary) {
         vfio_display_dmabuf_none(dpy);
-    } else if (dpy->readback.active ||
-               !vfio_display_readback_gl_takes(dpy, primary)) {
+    } else if (dpy->readback.active) {
         vfio_display_dmabuf_show_readback(dpy, primary);
-    } else if (vfio_display_readback_gl_ok(dpy, primary)) {
-        vfio_display_dmabuf_show_gl(dpy, primary);
+    } else {
+        vfio_display_dmabuf_show_primary_gl(dpy, primary);
     }
 out:
     /* also after a fault: a new id at every refresh stays bounded */

@@ -179,61 +179,36 @@ static bool vfio_display_readback_bytes(VFIODisplay *dpy, VFIODisplayBuf *b,
     return true;
 }
 
-/*
- * May a GL display be given @b?  A GPU imports any dma-buf; a software
- * renderer (llvmpipe) maps it, and fails on one whose exporter refuses
- * mmap, as real vendor dma-bufs do, or crashes when it draws it.  Where
- * the CPU cannot map @b and our own renderer is software, @b is read
- * back once through it: if that fails, no GL display on this machine can
- * show @b either.  Decided once per buffer; for GL displays only.
- */
-bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b)
+/* can a software renderer read @b (vfio-display.h)? */
+bool vfio_display_readback_software_reads(VFIODisplay *dpy,
+                                          VFIODisplayBuf *b)
 {
+    g_autofree uint8_t *bytes = NULL;
     Error *err = NULL;
+    bool ok;
 
-    if (!b->gl_checked) {
-        b->gl_checked = true;
-        if (vfio_display_readback_map(dpy, b) ||
-            !vfio_display_readback_egl(dpy, &b->plane, &err) ||
-            !egl_readback_software(dpy->readback.egl)) {
-            /* mappable, a GPU, or nothing to judge with: as before */
-            error_free(err);
-            b->gl_ok = true;
-        } else {
-            g_autofree uint8_t *bytes = g_try_malloc(b->plane.min_size);
-
-            /* a GL display shows the frames: nothing of this is kept */
-            b->gl_ok = bytes &&
-                       vfio_display_readback_bytes(dpy, b, false, bytes);
-            vfio_display_readback_drop(dpy, b);
-        }
+    if (vfio_display_readback_map(dpy, b) ||
+        !vfio_display_readback_egl(dpy, &b->plane, &err) ||
+        !egl_readback_software(dpy->readback.egl)) {
+        /* mappable, a GPU, or nothing to judge with: as before */
+        error_free(err);
+        return true;
     }
-    return b->gl_ok;
+    bytes = g_try_malloc(b->plane.min_size);
+    ok = bytes && vfio_display_readback_bytes(dpy, b, false, bytes);
+    vfio_display_readback_drop(dpy, b);
+    return ok;
 }
 
-/*
- * May a GL display be handed @b as it is?  Only if EGL imports its format
- * with its modifier into the texture a console draws (an Intel Yf buffer
- * on a GPU whose driver dropped Yf, packed YUV): others are read back and
- * shown as a surface.  Without our own EGL to ask, as upstream: yes.
- * Decided once per buffer.
- */
-bool vfio_display_readback_gl_takes(VFIODisplay *dpy, VFIODisplayBuf *b)
+/* does our EGL import @p's format with its modifier (vfio-display.h)? */
+bool vfio_display_readback_importable(VFIODisplay *dpy,
+                                      const VFIODisplayPlane *p)
 {
     Error *err = NULL;
-    EglReadback *egl;
+    EglReadback *egl = vfio_display_readback_egl(dpy, p, &err);
 
-    if (!b->gl_takes_checked) {
-        b->gl_takes_checked = true;
-        egl = vfio_display_readback_egl(dpy, &b->plane, &err);
-        error_free(err);
-        b->gl_takes = !egl || egl_readback_importable(egl, b->plane.fourcc,
-                                                      b->plane.modifier);
-        trace_vfio_display_readback_gl_takes(dpy->vdev->vbasedev.name,
-                                             b->plane.id, b->plane.fourcc,
-                                             b->plane.modifier, b->gl_takes);
-    }
-    return b->gl_takes;
+    error_free(err);
+    return !egl || egl_readback_importable(egl, p->fourcc, p->modifier);
 }
 
 /*
@@ -392,17 +367,13 @@ static void vfio_display_cursor_pixels(const VFIODisplayPlane *p,
     }
 }
 
-/* @b NULL: no cursor plane */
+/* show cursor plane @b read back (vfio-display.h) */
 void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b)
 {
-    const VFIODisplayPlane *p = b ? &b->plane : NULL;
+    const VFIODisplayPlane *p = &b->plane;
     g_autofree uint32_t *img = NULL;
     uint8_t *raw;
 
-    if (!b) {
-        vfio_display_cursor_hide(dpy);
-        return;
-    }
     raw = vfio_display_readback_buf(&dpy->readback.cursor_raw,
                                     &dpy->readback.cursor_raw_size,
                                     p->min_size);
@@ -459,5 +430,4 @@ void vfio_display_readback_reset(VFIODisplay *dpy)
     dpy->readback.cursor_raw_size = 0;
     g_clear_pointer(&dpy->readback.linear, vfio_display_frame_free);
     dpy->readback.linear_size = 0;
-    g_clear_pointer(&dpy->readback.cursor, g_free);
 }

@@ -60,25 +60,30 @@ bool vfio_display_show_ramfb(VFIODisplay *dpy)
     return true;
 }
 
-/* the console's cursor goes, if we defined one */
-void vfio_display_cursor_hide(VFIODisplay *dpy)
+/* the console's cursor goes, whichever we defined (vfio-display.h) */
+void vfio_display_cursor_forget(VFIODisplay *dpy)
 {
-    if (dpy->readback.cursor) {
+    VFIODisplayCursor *c = &dpy->cursor;
+
+    if (c->image && dpy->con) {
         dpy_mouse_set(dpy->con, 0, 0, false);
-        g_clear_pointer(&dpy->readback.cursor, g_free);
     }
+    if (c->dmabuf && dpy->con) {
+        dpy_gl_cursor_dmabuf(dpy->con, NULL, false, 0, 0);
+    }
+    g_clear_pointer(&c->image, g_free);
+    c->dmabuf = NULL;
 }
 
 static bool vfio_display_cursor_image_changed(VFIODisplay *dpy,
-                                        const VFIODisplayPlane *p,
-                                        const uint32_t *img)
+                                              const VFIODisplayPlane *p,
+                                              const uint32_t *img)
 {
-    const VFIODisplayPlane *last = &dpy->readback.cursor_plane;
+    const VFIODisplayCursor *c = &dpy->cursor;
 
-    return !dpy->readback.cursor || !vfio_display_plane_same(last, p) ||
-           last->hot_x != p->hot_x || last->hot_y != p->hot_y ||
-           memcmp(dpy->readback.cursor, img,
-                  (size_t)p->width * p->height * 4);
+    return !c->image || !vfio_display_plane_same(&c->plane, p) ||
+           c->plane.hot_x != p->hot_x || c->plane.hot_y != p->hot_y ||
+           memcmp(c->image, img, (size_t)p->width * p->height * 4);
 }
 
 /*
@@ -89,22 +94,24 @@ static bool vfio_display_cursor_image_changed(VFIODisplay *dpy,
 void vfio_display_cursor_show(VFIODisplay *dpy, const VFIODisplayPlane *p,
                               uint32_t **img)
 {
-    bool moved = !dpy->readback.cursor ||
-                 p->x != dpy->readback.cursor_plane.x ||
-                 p->y != dpy->readback.cursor_plane.y;
-    QEMUCursor *c;
+    VFIODisplayCursor *c = &dpy->cursor;
+    bool moved = !c->image || p->x != c->plane.x || p->y != c->plane.y;
+    QEMUCursor *qc;
 
-    if (vfio_display_cursor_image_changed(dpy, p, *img)) {
-        c = cursor_alloc(p->width, p->height);
-        memcpy(c->data, *img, (size_t)p->width * p->height * 4);
-        c->hot_x = p->has_hot ? p->hot_x : 0;
-        c->hot_y = p->has_hot ? p->hot_y : 0;
-        dpy_cursor_define(dpy->con, c);
-        cursor_unref(c);
-        g_free(dpy->readback.cursor);
-        dpy->readback.cursor = g_steal_pointer(img);
+    if (c->dmabuf) {
+        vfio_display_cursor_forget(dpy);    /* from a GL console's */
     }
-    dpy->readback.cursor_plane = *p;
+    if (vfio_display_cursor_image_changed(dpy, p, *img)) {
+        qc = cursor_alloc(p->width, p->height);
+        memcpy(qc->data, *img, (size_t)p->width * p->height * 4);
+        qc->hot_x = p->has_hot ? p->hot_x : 0;
+        qc->hot_y = p->has_hot ? p->hot_y : 0;
+        dpy_cursor_define(dpy->con, qc);
+        cursor_unref(qc);
+        g_free(c->image);
+        c->image = g_steal_pointer(img);
+    }
+    c->plane = *p;
     if (moved) {
         dpy_mouse_set(dpy->con, p->x, p->y, true);
     }
@@ -157,42 +164,46 @@ void vfio_display_gl_update(VFIODisplay *dpy, const VFIODisplayPlane *plane)
 /* the console lets go of @buf before it is closed */
 void vfio_display_gl_release(VFIODisplay *dpy, QemuDmaBuf *buf)
 {
+    if (dpy->cursor.dmabuf == buf) {
+        vfio_display_cursor_forget(dpy);
+    }
     dpy_gl_release_dmabuf(dpy->con, buf);
 }
 
 /* a new cursor image, or a new hotspot for the one shown */
-static bool vfio_display_gl_cursor_changed(VFIODisplay *dpy,
-                                           VFIODisplayBuf *cursor)
+static bool vfio_display_gl_cursor_changed(VFIODisplay *dpy, QemuDmaBuf *buf,
+                                           const VFIODisplayPlane *p)
 {
-    return cursor != dpy->dmabuf.cursor ||
-           (cursor && (cursor->plane.hot_x != dpy->dmabuf.hot_x ||
-                       cursor->plane.hot_y != dpy->dmabuf.hot_y));
+    const VFIODisplayCursor *c = &dpy->cursor;
+
+    return buf != c->dmabuf || p->hot_x != c->plane.hot_x ||
+           p->hot_y != c->plane.hot_y;
 }
 
 /*
- * The GL console's cursor is @cursor's dma-buf (NULL: none), defined
- * again only if it changed and moved only if it moved.
+ * The GL console's cursor is @buf, the dma-buf of cursor plane @p:
+ * defined again only if it changed and moved only if it moved.
  */
-void vfio_display_gl_cursor_show(VFIODisplay *dpy, VFIODisplayBuf *cursor)
+void vfio_display_gl_cursor_show(VFIODisplay *dpy, QemuDmaBuf *buf,
+                                 const VFIODisplayPlane *p)
 {
-    bool moved = cursor && (!dpy->dmabuf.cursor ||
-                            cursor->plane.x != dpy->dmabuf.cursor_x ||
-                            cursor->plane.y != dpy->dmabuf.cursor_y);
+    VFIODisplayCursor *c = &dpy->cursor;
+    bool moved = !c->dmabuf || p->x != c->plane.x || p->y != c->plane.y;
 
-    if (dpy->con && vfio_display_gl_cursor_changed(dpy, cursor)) {
-        dpy->dmabuf.cursor = cursor;
-        dpy->dmabuf.hot_x = cursor ? cursor->plane.hot_x : 0;
-        dpy->dmabuf.hot_y = cursor ? cursor->plane.hot_y : 0;
-        dpy_gl_cursor_dmabuf(dpy->con, cursor ? cursor->buf : NULL,
-                             cursor && cursor->plane.has_hot,
-                             dpy->dmabuf.hot_x, dpy->dmabuf.hot_y);
+    if (!dpy->con) {
+        return;
     }
+    if (c->image) {
+        vfio_display_cursor_forget(dpy);    /* from a cursor image */
+    }
+    if (vfio_display_gl_cursor_changed(dpy, buf, p)) {
+        c->dmabuf = buf;
+        dpy_gl_cursor_dmabuf(dpy->con, buf, p->has_hot, p->hot_x, p->hot_y);
+    }
+    c->plane = *p;
     if (moved) {
-        trace_vfio_display_dmabuf_cursor(dpy->vdev->vbasedev.name,
-                                         cursor->plane.id, cursor->plane.x,
-                                         cursor->plane.y);
-        dpy->dmabuf.cursor_x = cursor->plane.x;
-        dpy->dmabuf.cursor_y = cursor->plane.y;
-        dpy_gl_cursor_position(dpy->con, cursor->plane.x, cursor->plane.y);
+        trace_vfio_display_dmabuf_cursor(dpy->vdev->vbasedev.name, p->id,
+                                         p->x, p->y);
+        dpy_gl_cursor_position(dpy->con, p->x, p->y);
     }
 }

@@ -93,6 +93,14 @@ typedef enum VFIODisplayFault {
     VFIO_DISPLAY_FAULT__MAX,
 } VFIODisplayFault;
 
+/* how a GL console shows a dma-buf (vfio_display_dmabuf_gl_way) */
+typedef enum VFIODisplayGLWay {
+    VFIO_DISPLAY_GL_UNKNOWN,        /* not decided yet */
+    VFIO_DISPLAY_GL_SCANOUT,        /* handed to the GL display itself */
+    VFIO_DISPLAY_GL_READBACK,       /* read back and shown as a surface */
+    VFIO_DISPLAY_GL_NONE,           /* nothing on this machine reads it */
+} VFIODisplayGLWay;
+
 /*
  * One imported dma-buf.  Ownership: the fd GET_GFX_DMABUF returned is
  * owned by @buf (QemuDmaBuf) from the moment it is wrapped and closed
@@ -108,8 +116,7 @@ typedef struct VFIODisplayBuf {
     bool gl_failed;                 /* our GL import could not read it */
     EglReadbackImage *gl_all;       /* imported for read-back: all rows */
     EglReadbackImage *gl_rows[VFIO_DISPLAY_SAMPLE_STEP];   /* samples */
-    bool gl_checked, gl_ok;         /* vfio_display_readback_gl_ok() */
-    bool gl_takes_checked, gl_takes;    /* ..._readback_gl_takes() */
+    VFIODisplayGLWay gl_way;        /* on a GL console, decided once */
     int64_t rejected_ms;            /* no fd: the dma-buf was refused then */
     QTAILQ_ENTRY(VFIODisplayBuf) next;
 } VFIODisplayBuf;
@@ -153,6 +160,16 @@ typedef struct VFIODisplayShadow {
     bool snapshot;                  /* pixels hold the last frame */
 } VFIODisplayShadow;
 
+/*
+ * The cursor the console shows (display-surface.c, its only user): an
+ * image on consoles without GL, or a dma-buf on a GL console.
+ */
+typedef struct VFIODisplayCursor {
+    uint32_t *image;                /* the image defined, or NULL */
+    QemuDmaBuf *dmabuf;             /* given to the GL console, or NULL */
+    VFIODisplayPlane plane;         /* of either: size, position, hotspot */
+} VFIODisplayCursor;
+
 /* typedef'd as VFIODisplay in hw/vfio/vfio-common.h */
 struct VFIODisplay {
     VFIOPCIDevice *vdev;
@@ -162,6 +179,7 @@ struct VFIODisplay {
     bool faulted[VFIO_DISPLAY_FAULT__MAX];
     unsigned query_failures[2];     /* in a row: primary, cursor */
     VFIODisplayCounters stats;
+    VFIODisplayCursor cursor;
 
     struct {
         struct vfio_region_info *info;
@@ -199,8 +217,6 @@ struct VFIODisplay {
         uint8_t *linear;            /* detiled, when they are tiled */
         size_t linear_size;
         VFIODisplayShadow shadow;
-        uint32_t *cursor;           /* last cursor image defined */
-        VFIODisplayPlane cursor_plane;
     } readback;
 
     struct {
@@ -208,9 +224,7 @@ struct VFIODisplay {
         unsigned count;
         VFIODisplayBuf *primary;
         bool gl_scanout;            /* a GL display scans out primary */
-        VFIODisplayBuf *cursor;
-        uint32_t cursor_x, cursor_y;    /* last sent to the console */
-        uint32_t hot_x, hot_y;
+        VFIODisplayBuf *cursor;     /* the cursor plane's, kept cached */
     } dmabuf;
 };
 
@@ -254,29 +268,33 @@ void vfio_display_dmabuf_finalize(VFIODisplay *dpy);
 /* display-readback.c: dma-bufs read back through our own EGL */
 
 /**
- * vfio_display_readback_gl_ok: may a GL display be given @b at all?
+ * vfio_display_readback_importable: does EGL import @p as it is?
  * @dpy: the display
- * @b: an imported dma-buf
+ * @p: a dma-buf plane
  *
- * A GPU imports any dma-buf; a software renderer needs a CPU mapping,
- * which real vendors refuse.  Decided once per buffer.
+ * Asks our own EGL whether it imports @p's format with its modifier
+ * into a texture (eglQueryDmaBufModifiersEXT).  Without our own EGL to
+ * ask, as upstream: yes.
  *
- * Returns: true if a GL display can show @b.
+ * Returns: true if a GL display may be handed @p's dma-buf.
  */
-bool vfio_display_readback_gl_ok(VFIODisplay *dpy, VFIODisplayBuf *b);
+bool vfio_display_readback_importable(VFIODisplay *dpy,
+                                      const VFIODisplayPlane *p);
 
 /**
- * vfio_display_readback_gl_takes: may a GL display be handed @b as it is?
+ * vfio_display_readback_software_reads: can a software renderer read @b?
  * @dpy: the display
  * @b: an imported dma-buf
  *
- * Only if EGL imports its format with its modifier into a texture
- * (eglQueryDmaBufModifiersEXT); others are read back.  Decided once per
- * buffer.
+ * A GPU imports any dma-buf; a software renderer (llvmpipe) maps it,
+ * and fails on one whose exporter refuses mmap, as real vendors do.
+ * Where the CPU cannot map @b and our own renderer is software, @b is
+ * read through it once, and nothing of the read is kept.
  *
- * Returns: true if @b goes to the GL display itself.
+ * Returns: false only if the software renderer, the only GL here, fails.
  */
-bool vfio_display_readback_gl_takes(VFIODisplay *dpy, VFIODisplayBuf *b);
+bool vfio_display_readback_software_reads(VFIODisplay *dpy,
+                                          VFIODisplayBuf *b);
 
 /**
  * vfio_display_readback_primary: show primary plane @b read back
@@ -293,7 +311,9 @@ bool vfio_display_readback_primary(VFIODisplay *dpy, VFIODisplayBuf *b);
 /**
  * vfio_display_readback_cursor: show cursor plane @b read back
  * @dpy: the display
- * @b: the cursor plane's dma-buf, or NULL for no cursor
+ * @b: the cursor plane's dma-buf
+ *
+ * A cursor that cannot be read keeps the one shown.
  */
 void vfio_display_readback_cursor(VFIODisplay *dpy, VFIODisplayBuf *b);
 
@@ -310,7 +330,7 @@ void vfio_display_readback_drop(VFIODisplay *dpy, VFIODisplayBuf *b);
  * vfio_display_readback_reset: forget the read-back's frames
  * @dpy: the display
  *
- * The shadow and its surface, the bytes read and the cursor image go;
+ * The shadow and its surface and the bytes read go;
  * the next frame is shown anew.
  */
 void vfio_display_readback_reset(VFIODisplay *dpy);
@@ -590,19 +610,24 @@ void vfio_display_gl_update(VFIODisplay *dpy, const VFIODisplayPlane *plane);
 void vfio_display_gl_release(VFIODisplay *dpy, QemuDmaBuf *buf);
 
 /**
- * vfio_display_gl_cursor_show: the GL console's cursor is @cursor
+ * vfio_display_gl_cursor_show: the GL console's cursor is a dma-buf
  * @dpy: the display
- * @cursor: the cursor plane's dma-buf, or NULL for none
+ * @buf: the cursor plane's dma-buf
+ * @p: the cursor plane
  *
  * Defined again only if it changed, moved only if it moved.
  */
-void vfio_display_gl_cursor_show(VFIODisplay *dpy, VFIODisplayBuf *cursor);
+void vfio_display_gl_cursor_show(VFIODisplay *dpy, QemuDmaBuf *buf,
+                                 const VFIODisplayPlane *p);
 
 /**
- * vfio_display_cursor_hide: the console's cursor goes, if we defined one
+ * vfio_display_cursor_forget: the console's cursor goes
  * @dpy: the display
+ *
+ * Whichever we defined, an image or a GL console's dma-buf; what shows
+ * next is defined anew.
  */
-void vfio_display_cursor_hide(VFIODisplay *dpy);
+void vfio_display_cursor_forget(VFIODisplay *dpy);
 
 /**
  * vfio_display_cursor_show: the console's cursor is an image
