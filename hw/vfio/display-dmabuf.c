@@ -70,40 +70,24 @@ static VFIODisplayBuf *vfio_display_dmabuf_lookup(VFIODisplay *dpy,
 /*
  * GET the dma-buf of @plane (an id not in the cache) and wrap it.  A
  * dma-buf too small for the plane's geometry is kept as a rejected entry
- * (no fd), fetched again only as vfio_display_dmabuf_retry() says.
+ * (no fd), fetched again only as vfio_display_dmabuf_retry() says; after
+ * a failed GET (a stale id, a device error) nothing is cached.
  */
 static VFIODisplayBuf *vfio_display_dmabuf_fetch(VFIODisplay *dpy,
                                                  const VFIODisplayPlane *plane,
                                                  uint32_t type)
 {
     VFIODisplayBuf *b;
-    off_t size;
+    uint64_t size;
     int fd;
 
-    fd = vfio_display_get_dmabuf(dpy, plane->id);
-    if (fd < 0) {
-        /* a stale id (EINVAL) or a device error: nothing cached, retried */
-        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_GET,
-                           "GET_GFX_DMABUF of %s plane id %u: %s",
-                           vfio_display_plane_name(type), plane->id,
-                           strerror(-fd));
+    fd = vfio_display_dmabuf_open(dpy, type, plane, &size);
+    if (fd < 0 && fd != -EMSGSIZE) {
         return NULL;
     }
-    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_GET);
-    size = lseek(fd, 0, SEEK_END);
-    trace_vfio_display_dmabuf_get(dpy->vdev->vbasedev.name, plane->id, fd,
-                                  size);
     b = g_new0(VFIODisplayBuf, 1);
     b->plane = *plane;
-    if (size < 0 || size < plane->min_size) {
-        /* a buffer that cannot hold the plane stays that way */
-        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_DMABUF_SIZE,
-                           "%s plane id %u: %ux%u stride %u needs %" PRIu64
-                           " bytes, but the dma-buf has %" PRId64,
-                           vfio_display_plane_name(type), plane->id,
-                           plane->width, plane->height, plane->stride,
-                           plane->min_size, (int64_t)size);
-        close(fd);
+    if (fd < 0) {
         b->rejected_ms = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
     } else {
         b->limit = size;
@@ -141,8 +125,6 @@ static bool vfio_display_dmabuf_retry(VFIODisplayBuf *b,
 static int vfio_display_dmabuf_plane(VFIODisplay *dpy, uint32_t type,
                                      VFIODisplayBuf **out)
 {
-    VFIODisplayFault kind = type == VFIO_DISPLAY_PLANE_CURSOR ?
-        VFIO_DISPLAY_FAULT_CURSOR : VFIO_DISPLAY_FAULT_PLANE;
     VFIODisplayPlane plane;
     VFIODisplayBuf *b;
     int ret;
@@ -158,28 +140,13 @@ static int vfio_display_dmabuf_plane(VFIODisplay *dpy, uint32_t type,
         vfio_display_dmabuf_drop(dpy, b);
         b = NULL;
     }
-    if (b && !vfio_display_plane_same(&b->plane, &plane)) {
-        vfio_display_fault(dpy, kind, "%s plane: dma-buf id %u changed its "
-                           "layout while its fd is open",
-                           vfio_display_plane_name(type), plane.id);
-        return -EINVAL;
-    }
     if (!b) {
         b = vfio_display_dmabuf_fetch(dpy, &plane, type);
     }
-    if (!b || !b->buf) {
+    if (!b || !b->buf ||
+        !vfio_display_dmabuf_check(dpy, type, &plane, &b->plane, b->limit)) {
         return -EINVAL;
     }
-    if (!vfio_display_plane_fits(&plane, b->limit)) {
-        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_DMABUF_SIZE,
-                           "%s plane id %u: size %" PRIu64 " but the dma-buf "
-                           "has %" PRIu64 " bytes",
-                           vfio_display_plane_name(type), plane.id, plane.size,
-                           b->limit);
-        return -EINVAL;
-    }
-    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_DMABUF_SIZE);
-    vfio_display_recovered(dpy, kind);
     b->plane.x = plane.x;
     b->plane.y = plane.y;
     b->plane.hot_x = plane.hot_x;

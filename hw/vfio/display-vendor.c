@@ -37,7 +37,7 @@ int vfio_display_query(VFIODisplay *dpy, uint32_t flags, uint32_t type,
 }
 
 /* one VFIO_DEVICE_GET_GFX_DMABUF: the new fd, or -errno */
-int vfio_display_get_dmabuf(VFIODisplay *dpy, uint32_t id)
+static int vfio_display_get_dmabuf(VFIODisplay *dpy, uint32_t id)
 {
     int fd, tries = 0;
 
@@ -147,4 +147,65 @@ int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
         return -EINVAL;
     }
     return 1;
+}
+
+/* GET the dma-buf of @plane and check its size (vfio-display.h) */
+int vfio_display_dmabuf_open(VFIODisplay *dpy, uint32_t type,
+                             const VFIODisplayPlane *plane, uint64_t *size)
+{
+    off_t end;
+    int fd;
+
+    fd = vfio_display_get_dmabuf(dpy, plane->id);
+    if (fd < 0) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_GET,
+                           "GET_GFX_DMABUF of %s plane id %u: %s",
+                           vfio_display_plane_name(type), plane->id,
+                           strerror(-fd));
+        return fd;
+    }
+    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_GET);
+    end = lseek(fd, 0, SEEK_END);
+    trace_vfio_display_dmabuf_get(dpy->vdev->vbasedev.name, plane->id, fd,
+                                  end);
+    if (end < 0 || end < plane->min_size) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_DMABUF_SIZE,
+                           "%s plane id %u: %ux%u stride %u needs %" PRIu64
+                           " bytes, but the dma-buf has %" PRId64,
+                           vfio_display_plane_name(type), plane->id,
+                           plane->width, plane->height, plane->stride,
+                           plane->min_size, (int64_t)end);
+        close(fd);
+        return -EMSGSIZE;
+    }
+    *size = end;
+    return fd;
+}
+
+/* may a fetched dma-buf show @plane (vfio-display.h)? */
+bool vfio_display_dmabuf_check(VFIODisplay *dpy, uint32_t type,
+                               const VFIODisplayPlane *plane,
+                               const VFIODisplayPlane *fetched,
+                               uint64_t limit)
+{
+    VFIODisplayFault kind = type == VFIO_DISPLAY_PLANE_CURSOR ?
+        VFIO_DISPLAY_FAULT_CURSOR : VFIO_DISPLAY_FAULT_PLANE;
+
+    if (!vfio_display_plane_same(fetched, plane)) {
+        vfio_display_fault(dpy, kind, "%s plane: dma-buf id %u changed its "
+                           "layout while its fd is open",
+                           vfio_display_plane_name(type), plane->id);
+        return false;
+    }
+    if (!vfio_display_plane_fits(plane, limit)) {
+        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_DMABUF_SIZE,
+                           "%s plane id %u: size %" PRIu64 " but the dma-buf "
+                           "has %" PRIu64 " bytes",
+                           vfio_display_plane_name(type), plane->id,
+                           plane->size, limit);
+        return false;
+    }
+    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_DMABUF_SIZE);
+    vfio_display_recovered(dpy, kind);
+    return true;
 }

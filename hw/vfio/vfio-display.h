@@ -658,15 +658,41 @@ int vfio_display_query(VFIODisplay *dpy, uint32_t flags, uint32_t type,
                        struct vfio_device_gfx_plane_info *info);
 
 /**
- * vfio_display_get_dmabuf: one VFIO_DEVICE_GET_GFX_DMABUF
+ * vfio_display_dmabuf_open: GET the dma-buf of @plane, checked
  * @dpy: the display
- * @id: the dma-buf id a query reported
+ * @type: the plane, VFIO_DISPLAY_PLANE_PRIMARY or _CURSOR
+ * @plane: a plane vfio_display_plane_get() reported
+ * @size: the dma-buf's size, set on success
  *
- * Never for an id whose fd is still open (a kernel bug on mbochs).
+ * One VFIO_DEVICE_GET_GFX_DMABUF, never for an id whose fd is still
+ * open (a kernel bug on mbochs), and the buffer's size checked against
+ * the plane's geometry.  Faults are reported.
  *
- * Returns: the new fd, or -errno.
+ * Returns: the new fd; -EMSGSIZE if the buffer cannot hold the plane (a
+ * buffer stays that way), or the GET's -errno (a stale id, or a device
+ * error).
  */
-int vfio_display_get_dmabuf(VFIODisplay *dpy, uint32_t id);
+int vfio_display_dmabuf_open(VFIODisplay *dpy, uint32_t type,
+                             const VFIODisplayPlane *plane, uint64_t *size);
+
+/**
+ * vfio_display_dmabuf_check: may a fetched dma-buf show @plane?
+ * @dpy: the display
+ * @type: the plane, VFIO_DISPLAY_PLANE_PRIMARY or _CURSOR
+ * @plane: the plane queried now
+ * @fetched: the plane the dma-buf was fetched for
+ * @limit: the dma-buf's size
+ *
+ * Not if its layout changed while its fd is open, nor if the plane's
+ * size outgrew the buffer.  A fault is reported; a good plane declares
+ * the plane and size faults recovered.
+ *
+ * Returns: true if the dma-buf shows @plane.
+ */
+bool vfio_display_dmabuf_check(VFIODisplay *dpy, uint32_t type,
+                               const VFIODisplayPlane *plane,
+                               const VFIODisplayPlane *fetched,
+                               uint64_t limit);
 
 /**
  * vfio_display_fault: a vendor fault seen at refresh
