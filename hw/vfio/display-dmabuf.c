@@ -237,6 +237,16 @@ static void vfio_display_dmabuf_shown_off(VFIODisplay *dpy)
     dpy->dmabuf.cursor = NULL;
 }
 
+/* the primary plane is @b now: another buffer than the last one, a flip */
+static void vfio_display_dmabuf_primary_is(VFIODisplay *dpy,
+                                           VFIODisplayBuf *b)
+{
+    if (dpy->dmabuf.primary && b != dpy->dmabuf.primary) {
+        dpy->stats.flips++;
+    }
+    dpy->dmabuf.primary = b;
+}
+
 /* @primary read back: a console without GL, or a buffer GL does not take */
 static void vfio_display_dmabuf_show_readback(VFIODisplay *dpy,
                                               VFIODisplayBuf *primary)
@@ -245,7 +255,7 @@ static void vfio_display_dmabuf_show_readback(VFIODisplay *dpy,
         /* from a GL scanout to our surface */
         vfio_display_dmabuf_shown_off(dpy);
     }
-    dpy->dmabuf.primary = primary;
+    vfio_display_dmabuf_primary_is(dpy, primary);
     if (vfio_display_readback_primary(dpy, primary)) {
         dpy->guest_scanout = true;
         vfio_display_dmabuf_cursor(dpy, true);
@@ -267,7 +277,7 @@ static void vfio_display_dmabuf_show_gl(VFIODisplay *dpy,
                                           primary->plane.id,
                                           primary->plane.width,
                                           primary->plane.height);
-        dpy->dmabuf.primary = primary;
+        vfio_display_dmabuf_primary_is(dpy, primary);
         vfio_display_gl_scanout(dpy, primary);
     }
     dpy->guest_scanout = true;

@@ -33,6 +33,7 @@ static const struct {
     COUNTER("refreshes", refreshes),
     COUNTER("imports", imports),
     COUNTER("drops", drops),
+    COUNTER("flips", flips),
     COUNTER("readbacks", readbacks),
     COUNTER("samples", samples),
     COUNTER("bytes-read", bytes_read),

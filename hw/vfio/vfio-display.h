@@ -126,6 +126,7 @@ typedef struct VFIODisplayCounters {
     uint64_t refreshes;             /* gfx_update calls */
     uint64_t imports;               /* dma-bufs fetched and wrapped */
     uint64_t drops;                 /* dma-bufs released */
+    uint64_t flips;                 /* the primary went to another buffer */
     uint64_t readbacks;             /* frames read from a dma-buf */
     uint64_t samples;               /* refreshes that compared sampled rows */
     uint64_t bytes_read;            /* by those read-backs and preads */
