@@ -5,6 +5,7 @@
 
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -149,10 +150,12 @@ def control(tmp, line):
 def read_ppm(path):
     """(width, height, rgb bytes) of a binary PPM."""
     data = open(path, "rb").read()
-    magic, w, h, maxval, pix = data.split(maxsplit=4)
-    if magic != b"P6" or maxval != b"255":
+    # the header: four tokens, then exactly one whitespace byte; the pixels
+    # may begin with bytes that look like whitespace (0x0a, 0x20...)
+    m = re.match(rb"(P6)\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
+    if not m or m.group(4) != b"255":
         raise ValueError("%s is not a P6 PPM" % path)
-    return int(w), int(h), pix
+    return int(m.group(2)), int(m.group(3)), data[m.end():]
 
 
 def xy_rgb(x, y):
