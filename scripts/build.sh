@@ -42,6 +42,10 @@ make -s -C "$top/tests/display" O="$out/display"
     --init "$top/tests/kernel/init" --module vfio_iommu_type1 \
     --module mdev --module virtio_pci --module 9pnet_virtio --module 9p \
     --ko "$out/samples/mbochs.ko" --ko "$out/samples/mdpy.ko"
+# the desktop guest of the demo: weston on bochs-drm, Xorg on mdpy-fb
+# (debootstrap, cached; the first build takes minutes)
+/usr/bin/python3 "$top/tests/guest/mkdesktop.py" "$out/desktop" \
+    --ko "$out/samples/mdpy-fb.ko"
 
 targets=("$@")
 # the modules too: with --enable-modules the UIs (gtk, spice, egl-headless,
