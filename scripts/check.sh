@@ -100,6 +100,9 @@ display_suites "" 300 "$out/qemu/qemu-system-x86_64"
 # the demo end to end with real clients, and libvirt's command line for it
 run_suite demo timeout 420 /usr/bin/python3 "$top/tests/guest/test-demo.py" \
     "$out"
+# the demo's desktop guest driven through VNC, seen on VNC, SPICE and GTK
+run_suite desktop timeout 600 /usr/bin/python3 \
+    "$top/tests/guest/test-desktop.py" "$out"
 # the kernel's own mbochs and mdpy in a nested guest, against the simulator
 run_suite kernel timeout 1200 /usr/bin/python3 \
     "$top/tests/kernel/test-kernel.py" "$out/qemu/qemu-system-x86_64" \

@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The demo: a real Linux guest on a simulated vGPU, shown by our QEMU.
+# The demo: a Debian desktop guest on a simulated vGPU, shown by our QEMU.
 #
-# Our QEMU (TCG) runs the test guest (tests/guest: Debian's kernel and
-# busybox-static) with the simulator (tests/vfio-sim) preloaded, playing
-# the kernel's mbochs sample as an mdev:
+# Our QEMU (TCG) runs the desktop guest (tests/guest/mkdesktop.py: Debian's
+# kernel and packages) with the simulator (tests/vfio-sim) preloaded,
+# playing the kernel's mbochs sample as an mdev:
 #   -device vfio-pci-nohotplug,sysfsdev=/sys/bus/mdev/devices/<uuid>,
 #           display=on,ramfb=on
 # SeaBIOS's text shows through ramfb; then the guest's own bochs-drm
-# driver sets a mode on the vGPU, the kernel's console text appears, and a
-# tiny program (fbdraw) moves a square and counts frames.  QEMU shows
-# mbochs's plane through its dma-buf path (read back with llvmpipe for a
-# display without GL).  With --mdpy the device is the mdpy sample and the
-# guest driver the kernel's mdpy-fb: the region path.
+# driver sets a mode on the vGPU, the kernel's console text appears, and
+# weston (DRM backend, pixman renderer) starts with a terminal: type into
+# it, move the pointer (a usb-tablet) and click.  Weston page-flips
+# between two buffers, each a dma-buf of its own, and QEMU shows them
+# through its dma-buf path (read back with llvmpipe for a display without
+# GL).  With --mdpy the device is the mdpy sample, the guest driver the
+# kernel's mdpy-fb and the desktop Xorg on that framebuffer: the region
+# path.  --guest busybox boots the small test guest instead (seconds, not
+# a minute): console text and a moving square, or the xy test pattern.
 #
 # scripts/demo.sh builds everything, then runs this.  Ctrl-C stops it.
 
@@ -34,12 +38,14 @@ from simtap import Qmp, sim_env  # noqa: E402
 
 VGABIOS_RAMFB = "/usr/share/seabios/vgabios-ramfb.bin"
 MODELS = {
-    # model: (uuid, simulator line, guest directory, guest driver, path)
+    # model: (uuid, simulator line, guest driver, path, desktop session)
     "mbochs": ("8a7fd6c2-0000-4000-8000-00000000b0c5",
-               "mbochs type=medium", "guest", "bochs-drm", "dma-buf"),
+               "mbochs type=medium", "bochs-drm", "dma-buf", "weston"),
     "mdpy": ("8a7fd6c2-0000-4000-8000-00000000d0d0",
-             "mdpy type=xga", "guest-mdpy", "mdpy-fb", "region"),
+             "mdpy type=xga", "mdpy-fb", "region", "xorg"),
 }
+# the busybox guest's directory for each model; the desktop has one
+BUSYBOX = {"mbochs": "guest", "mdpy": "guest-mdpy"}
 
 
 def say(msg, end="\n"):
@@ -49,27 +55,36 @@ def say(msg, end="\n"):
 
 def parse():
     ap = argparse.ArgumentParser(
-        prog="demo.sh", description="A Linux guest on a simulated vGPU, "
-        "shown by our QEMU's VFIO display (VNC unless told otherwise).")
-    ui = ap.add_mutually_exclusive_group()
-    ui.add_argument("--vnc", metavar="HOST:DISPLAY", default=None,
+        prog="demo.sh", description="A Debian desktop guest on a simulated "
+        "vGPU, shown by our QEMU's VFIO display (VNC unless told "
+        "otherwise; --vnc, --spice and --gtk may be combined).")
+    ap.add_argument("--vnc", metavar="HOST:DISPLAY", default=None,
                     help="VNC server address (default 127.0.0.1:0, "
                     "port 5900)")
-    ui.add_argument("--gtk", action="store_true",
+    ap.add_argument("--gtk", action="store_true",
                     help="a GTK window (needs $DISPLAY)")
-    ui.add_argument("--spice", metavar="HOST:PORT", nargs="?",
+    ap.add_argument("--spice", metavar="HOST:PORT", nargs="?",
                     const="127.0.0.1:5930",
                     help="SPICE server (default 127.0.0.1:5930)")
     ap.add_argument("--mdpy", action="store_true",
                     help="the mdpy model and its guest driver mdpy-fb "
-                    "(region path) instead of mbochs (dma-buf path)")
+                    "(region path; Xorg on the framebuffer) instead of "
+                    "mbochs (dma-buf path; weston)")
+    ap.add_argument("--guest", choices=("desktop", "busybox"),
+                    default="desktop",
+                    help="the Debian desktop (default), or the busybox "
+                    "test guest, which boots in seconds")
     ap.add_argument("--run", choices=("demo", "pattern"), default="demo",
-                    help="what the guest draws: console text and a moving "
-                    "square (demo), or the xy test pattern")
+                    help="what the busybox guest draws: console text and a "
+                    "moving square (demo), or the xy test pattern")
     ap.add_argument("--build", default=os.path.join(TOP, "build"),
                     help="the build directory")
     ap.add_argument("--seconds", type=float, default=0,
                     help="quit after this long (0: run until Ctrl-C)")
+    ap.add_argument("--workdir", metavar="DIR",
+                    help="keep the guest's serial log, QEMU's QMP socket "
+                    "and pid file and the simulator's control socket in "
+                    "DIR (default: a temporary directory, removed at exit)")
     args = ap.parse_args()
     if not args.gtk and args.spice is None and args.vnc is None:
         args.vnc = "127.0.0.1:0"
@@ -78,25 +93,61 @@ def parse():
 
 def display_args(args):
     """QEMU's display options, and what to connect with."""
+    opts, connect = [], []
     if args.gtk:
         if not os.environ.get("DISPLAY"):
             sys.exit("demo: --gtk needs an X display ($DISPLAY is unset)")
         # GTK zooms a console that takes size hints to fit its window;
         # the guest's mode is fixed (video=), so show it 1:1 instead
-        return (["-display", "gtk,zoom-to-fit=off"],
-                ["the GTK window QEMU opens"])
+        opts += ["-display", "gtk,zoom-to-fit=off"]
+        connect += ["the GTK window QEMU opens"]
+    else:
+        opts += ["-display", "none"]
     if args.spice is not None:
         host, _, port = args.spice.rpartition(":")
         host = host or "127.0.0.1"
-        return (["-display", "none", "-spice",
-                 "addr=%s,port=%s,disable-ticketing=on" % (host, port)],
-                ["remote-viewer spice://%s:%s" % (host, port),
-                 "spicy -h %s -p %s" % (host, port)])
-    host, _, disp = args.vnc.rpartition(":")
-    host = host or "127.0.0.1"
-    return (["-display", "none", "-vnc", "%s:%s" % (host, disp)],
-            ["gvncviewer %s:%s" % (host, disp),
-             "any VNC client to %s port %d" % (host, 5900 + int(disp))])
+        opts += ["-spice", "addr=%s,port=%s,disable-ticketing=on" %
+                 (host, port)]
+        connect += ["remote-viewer spice://%s:%s" % (host, port),
+                    "spicy -h %s -p %s" % (host, port)]
+    if args.vnc is not None:
+        host, _, disp = args.vnc.rpartition(":")
+        host = host or "127.0.0.1"
+        opts += ["-vnc", "%s:%s" % (host, disp)]
+        connect += ["gvncviewer %s:%s" % (host, disp),
+                    "any VNC client to %s port %d" % (host, 5900 + int(disp))]
+    return opts, connect
+
+
+def guest_args(args, model, guest):
+    """The guest's kernel, initramfs, disk and input devices."""
+    desktop = args.guest == "desktop"
+    run = MODELS[model][4] if desktop else args.run
+    cmd = ["-kernel", os.path.join(guest, "vmlinuz"),
+           "-initrd", os.path.join(guest, "initrd.gz"),
+           "-append", "console=tty0 console=ttyS0 panic=-1 video=1024x768 "
+           "vt.global_cursor_default=0 guest.run=" + run]
+    if desktop:
+        # the root file system is never written: changes go to a
+        # temporary overlay (snapshot=on)
+        cmd += ["-m", "1024",
+                "-drive", "file=%s,if=virtio,format=raw,snapshot=on" %
+                os.path.join(guest, "rootfs.img"),
+                "-device", "qemu-xhci,id=xhci",
+                "-device", "usb-tablet,bus=xhci.0"]
+    else:
+        cmd += ["-m", "512"]
+    return cmd
+
+
+READY = {
+    "weston": "ready: a weston desktop with a terminal: type into it, move "
+              "the pointer, click; Ctrl-C quits",
+    "xorg": "ready: an X desktop (twm) with an xterm: type into it, move "
+            "the pointer, click; Ctrl-C quits",
+    "demo": "ready: the console text and a moving square; Ctrl-C quits",
+    "pattern": "ready: the xy test pattern; Ctrl-C quits",
+}
 
 
 def progress(serial):
@@ -108,6 +159,8 @@ def progress(serial):
     said = re.findall(r"^guest: (.*)$", log, re.M)
     if said:
         return said[-1].strip()
+    if "Run /init as init process" in log:
+        return "the guest's init runs"
     if "Linux version" in log:
         return "the kernel is booting"
     return "the firmware runs (its text shows through ramfb)"
@@ -145,33 +198,41 @@ def relay(stream):
 def main():
     args = parse()
     model = "mdpy" if args.mdpy else "mbochs"
-    uuid, simline, guestdir, driver, path = MODELS[model]
-    guest = os.path.join(args.build, guestdir)
+    uuid, simline, driver, path, session = MODELS[model]
+    guest = os.path.join(args.build, "desktop" if args.guest == "desktop"
+                         else BUSYBOX[model])
     qemu = os.path.join(args.build, "qemu", "qemu-system-x86_64")
     simlib = os.path.join(args.build, "vfio-sim", "libvfio-sim.so")
-    for f in (qemu, simlib, os.path.join(guest, "vmlinuz")):
+    need = [qemu, simlib, os.path.join(guest, "vmlinuz")]
+    if args.guest == "desktop":
+        need.append(os.path.join(guest, "rootfs.img"))
+    for f in need:
         if not os.path.exists(f):
             sys.exit("demo: %s is missing: run scripts/demo.sh, which "
                      "builds it" % f)
     dpy, connect = display_args(args)
 
-    tmp = tempfile.mkdtemp(prefix="vfio-display-demo.")
+    if args.workdir:
+        tmp = os.path.abspath(args.workdir)
+        os.makedirs(tmp, exist_ok=True)
+    else:
+        tmp = tempfile.mkdtemp(prefix="vfio-display-demo.")
     with open(os.path.join(tmp, "config"), "w") as f:
         f.write("%s %s group=61\n" % (uuid, simline))
     serial = os.path.join(tmp, "serial.log")
     qmp_path = os.path.join(tmp, "qmp.sock")
     device = ("vfio-pci-nohotplug,id=vgpu0,sysfsdev=/sys/bus/mdev/devices/"
               "%s,display=on,ramfb=on,romfile=%s" % (uuid, VGABIOS_RAMFB))
-    cmd = [qemu, "-M", "q35", "-m", "512", "-nodefaults", "-no-reboot",
+    cmd = [qemu, "-M", "q35", "-nodefaults", "-no-reboot",
            "-name", "vfio-display demo (%s)" % model,
            "-serial", "file:" + serial,
            "-qmp", "unix:%s,server=on,wait=off" % qmp_path,
-           "-kernel", os.path.join(guest, "vmlinuz"),
-           "-initrd", os.path.join(guest, "initrd.gz"),
-           "-append", "console=tty0 console=ttyS0 panic=-1 "
-           "video=1024x768 vt.global_cursor_default=0 guest.run=" + args.run,
-           "-device", device] + dpy
+           "-pidfile", os.path.join(tmp, "qemu.pid")] + \
+        guest_args(args, model, guest) + ["-device", device] + dpy
     say("simulated vGPU: %s (%s), mdev %s" % (model, simline, uuid))
+    say("guest: " + ("the Debian desktop (%s on %s)" % (
+        "weston" if session == "weston" else "Xorg", driver)
+        if args.guest == "desktop" else "busybox (%s)" % args.run))
     say("QEMU: " + " ".join(cmd[:1] + ["..."] + cmd[-len(dpy) - 2:]))
     proc = subprocess.Popen(cmd, env=sim_env(simlib, tmp),
                             stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -202,13 +263,15 @@ def main():
                     else:
                         say(line)
                     last = where
-                if where == "ready":
+                if where.startswith("ready"):
                     ready = True
                     if tty:
                         sys.stdout.write("\n")
-                    if qmp is None:
-                        qmp = Qmp(qmp_path)
+                    # QMP takes one client at a time: let go of it
+                    qmp = Qmp(qmp_path)
                     st = stats(qmp, tmp)
+                    qmp.sock.close()
+                    qmp = None
                     if st.get("imports"):
                         shown = "dma-buf"
                     elif st.get("bytes-copied"):
@@ -223,9 +286,8 @@ def main():
                             % path)
                     say("display-stats: " + " ".join(
                         "%s=%s" % kv for kv in st.items()))
-                    say("ready: the console text and a moving square; "
-                        "Ctrl-C quits" if args.run == "demo" else
-                        "ready: the xy test pattern; Ctrl-C quits")
+                    say(READY[session if args.guest == "desktop"
+                              else args.run])
             time.sleep(0.25)
     finally:
         if proc.poll() is None:
@@ -237,7 +299,8 @@ def main():
                 proc.wait()
         if qmp is not None:
             qmp.sock.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not args.workdir:
+            shutil.rmtree(tmp, ignore_errors=True)
     if proc.returncode not in (0, -signal.SIGTERM) and not stop:
         say("QEMU exited with status %d" % proc.returncode)
         return 1

@@ -118,3 +118,66 @@ class Rfb:
 
     def close(self):
         self.s.close()
+
+
+# keysyms of the keys the tests type (X11's keysymdef.h); a printable
+# ASCII character is its own keysym
+KEY_RETURN = 0xff0d
+KEY_SHIFT = 0xffe1
+
+
+def _key(rfb, keysym, down):
+    rfb.s.sendall(struct.pack(">BBxxI", 4, down, keysym))
+
+
+def type_text(rfb, text, delay=0.05):
+    """KeyEvents for @text, a key down and up per character ("\\n" is
+    Return; shift is pressed for what the US layout types with it)."""
+    shifted = set('~!@#$%^&*()_+{}|:"<>?ABCDEFGHIJKLMNOPQRSTUVWXYZ')
+    for ch in text:
+        sym = KEY_RETURN if ch == "\n" else ord(ch)
+        if ch in shifted:
+            _key(rfb, KEY_SHIFT, 1)
+        _key(rfb, sym, 1)
+        _key(rfb, sym, 0)
+        if ch in shifted:
+            _key(rfb, KEY_SHIFT, 0)
+        time.sleep(delay)
+
+
+def pointer(rfb, x, y, buttons=0):
+    """A PointerEvent: the pointer at (@x, @y), @buttons a mask (1 left)."""
+    rfb.s.sendall(struct.pack(">BBHH", 5, buttons, x, y))
+
+
+def click(rfb, x, y):
+    """Move to (@x, @y), press and release the left button there."""
+    pointer(rfb, x, y)
+    time.sleep(0.2)
+    pointer(rfb, x, y, 1)
+    time.sleep(0.1)
+    pointer(rfb, x, y, 0)
+
+
+def frame(rfb, timeout=10):
+    """The whole screen as (width, height, rgb bytes): a non-incremental
+    update, raw, in QEMU's pixel format (32 bits, x8r8g8b8 little
+    endian)."""
+    rfb.request(incremental=0)
+    deadline = time.time() + timeout
+    pix = bytearray(rfb.width * rfb.height * 3)
+    got = 0
+    while got < rfb.width * rfb.height and time.time() < deadline:
+        for x, y, w, h, enc, data in rfb.read_update():
+            if enc != ENC_RAW:
+                continue
+            for j in range(h):
+                row = data[j * w * 4:(j + 1) * w * 4]
+                at = ((y + j) * rfb.width + x) * 3
+                pix[at:at + w * 3:3] = row[2::4]
+                pix[at + 1:at + w * 3:3] = row[1::4]
+                pix[at + 2:at + w * 3:3] = row[0::4]
+            got += w * h
+        if got < rfb.width * rfb.height:
+            rfb.request(incremental=0)
+    return rfb.width, rfb.height, bytes(pix)

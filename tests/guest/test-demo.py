@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -27,58 +26,20 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests", "vfio-sim"))
 from simtap import (Tap, find_frame, gvnccapture, read_xwd,  # noqa: E402
                     spicy_screenshot, start_xvfb, until, xy_frame, xy_wrong)
+sys.path.insert(0, HERE)
+from demorun import Demo as DemoRun  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1])
-DEMO = os.path.join(TOP, "scripts", "demo.sh")
 W, H = 1024, 768                # video=1024x768; mdpy type xga
 SQUARE, ORANGE = 48, b"\xff\x80\x00"
-BOOT_TIMEOUT = 180
 KEEP = os.environ.get("KEEP", "")
 tap = Tap()
 ok = tap.ok
 
 
-class Demo:
-    """scripts/demo.sh --no-build ARGS, its output read line by line."""
-
-    def __init__(self, args, env=None):
-        self.proc = subprocess.Popen(
-            [DEMO, "--no-build", "--seconds", "600"] + args,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=dict(os.environ, **(env or {})), start_new_session=True)
-        self.out = []
-        self.reader = threading.Thread(target=self.read, daemon=True)
-        self.reader.start()
-
-    def read(self):
-        for line in self.proc.stdout:
-            self.out.append(line.rstrip("\n"))
-
-    def wait(self, prefix, timeout=BOOT_TIMEOUT):
-        """The first output line starting with @prefix, or None."""
-        end = time.time() + timeout
-        while True:
-            for line in list(self.out):
-                if line.startswith(prefix):
-                    return line
-            if time.time() > end or not self.reader.is_alive():
-                return None
-            time.sleep(0.2)
-
-    def text(self):
-        return "\n".join(self.out)
-
-    def stop(self):
-        """SIGTERM, as Ctrl-C would; the demo's exit status."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            self.proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, 9)
-            self.proc.wait()
-        self.reader.join(10)
-        return self.proc.returncode
+def Demo(args, env=None):
+    """The busybox guest's demo: it boots in seconds."""
+    return DemoRun(["--guest", "busybox"] + args, env)
 
 
 def stats(line):
