@@ -27,7 +27,7 @@ done
 if [ $build = 1 ]; then
     mkdir -p "$out"
     echo "demo: building QEMU, the simulator and the guests (first run:" \
-         "about 25 minutes, of which the desktop guest 5; log:" \
+         "about 25 minutes, of which the desktop guest 1 to 2; log:" \
          "$out/demo-build.log)"
     "$top/scripts/build.sh" 2>&1 | /usr/bin/python3 "$top/scripts/progress.py" \
         "$out/demo-build.log" 15 demo || {

@@ -78,7 +78,7 @@ def debootstrap(root, cache):
         return
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(cache, exist_ok=True)
-    log("debootstrap %s with %d packages (first build: several minutes; "
+    log("debootstrap %s with %d packages (first build: a minute or two; "
         "each step shown)" % (SUITE, len(PACKAGES)))
     t0 = time.time()
     cmd = ["debootstrap", "--variant=minbase", "--cache-dir=" + cache,
