@@ -149,6 +149,23 @@ int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
     return 1;
 }
 
+/*
+ * The dma-buf faults of plane @type: each plane has its own, so that a
+ * good primary plane does not end a cursor's fault (its message would
+ * come again at every refresh).
+ */
+static VFIODisplayFault vfio_display_get_fault(uint32_t type)
+{
+    return type == VFIO_DISPLAY_PLANE_CURSOR ? VFIO_DISPLAY_FAULT_GET_CURSOR :
+                                               VFIO_DISPLAY_FAULT_GET;
+}
+
+static VFIODisplayFault vfio_display_size_fault(uint32_t type)
+{
+    return type == VFIO_DISPLAY_PLANE_CURSOR ?
+        VFIO_DISPLAY_FAULT_DMABUF_SIZE_CURSOR : VFIO_DISPLAY_FAULT_DMABUF_SIZE;
+}
+
 /* GET the dma-buf of @plane and check its size (vfio-display.h) */
 int vfio_display_dmabuf_open(VFIODisplay *dpy, uint32_t type,
                              const VFIODisplayPlane *plane, uint64_t *size)
@@ -158,18 +175,18 @@ int vfio_display_dmabuf_open(VFIODisplay *dpy, uint32_t type,
 
     fd = vfio_display_get_dmabuf(dpy, plane->id);
     if (fd < 0) {
-        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_GET,
+        vfio_display_fault(dpy, vfio_display_get_fault(type),
                            "GET_GFX_DMABUF of %s plane id %u: %s",
                            vfio_display_plane_name(type), plane->id,
                            strerror(-fd));
         return fd;
     }
-    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_GET);
+    vfio_display_recovered(dpy, vfio_display_get_fault(type));
     end = lseek(fd, 0, SEEK_END);
     trace_vfio_display_dmabuf_get(dpy->vdev->vbasedev.name, plane->id, fd,
                                   end);
     if (end < 0 || end < plane->min_size) {
-        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_DMABUF_SIZE,
+        vfio_display_fault(dpy, vfio_display_size_fault(type),
                            "%s plane id %u: %ux%u stride %u needs %" PRIu64
                            " bytes, but the dma-buf has %" PRId64,
                            vfio_display_plane_name(type), plane->id,
@@ -198,14 +215,14 @@ bool vfio_display_dmabuf_check(VFIODisplay *dpy, uint32_t type,
         return false;
     }
     if (!vfio_display_plane_fits(plane, limit)) {
-        vfio_display_fault(dpy, VFIO_DISPLAY_FAULT_DMABUF_SIZE,
+        vfio_display_fault(dpy, vfio_display_size_fault(type),
                            "%s plane id %u: size %" PRIu64 " but the dma-buf "
                            "has %" PRIu64 " bytes",
                            vfio_display_plane_name(type), plane->id,
                            plane->size, limit);
         return false;
     }
-    vfio_display_recovered(dpy, VFIO_DISPLAY_FAULT_DMABUF_SIZE);
+    vfio_display_recovered(dpy, vfio_display_size_fault(type));
     vfio_display_recovered(dpy, kind);
     return true;
 }
