@@ -12,11 +12,11 @@
 # usage: mkdesktop.py OUTDIR [--cache DIR] [--ko FILE]...
 # Writes OUTDIR/rootfs.img, OUTDIR/vmlinuz, OUTDIR/initrd.gz and
 # OUTDIR/desktop-manifest; does nothing when the manifest says the same inputs
-# built them.  The first build takes minutes (debootstrap), and says so.
+# built them.  The first build takes a minute or two (debootstrap), and
+# says so.
 
 import argparse
 import glob
-import hashlib
 import os
 import shutil
 import subprocess
@@ -24,6 +24,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from mkguest import digest  # noqa: E402
 DESKTOP = os.path.join(HERE, "desktop")
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
@@ -60,14 +62,6 @@ IMAGE_MB = 1024
 
 def log(msg):
     print("mkdesktop: " + msg, file=sys.stderr, flush=True)
-
-
-def digest(paths, words):
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(open(p, "rb").read())
-    h.update(" ".join(words).encode())
-    return h.hexdigest()
 
 
 def debootstrap(root, cache):
