@@ -268,9 +268,7 @@ static void vfio_display_dmabuf_show_gl(VFIODisplay *dpy,
 {
     if (!dpy->dmabuf.gl_scanout && dpy->readback.shadow.surface) {
         /* from our surface and cursor to the GL scanout: they go */
-        vfio_display_cursor_forget(dpy);
-        vfio_display_readback_reset(dpy);
-        dpy->dmabuf.cursor = NULL;
+        vfio_display_dmabuf_shown_off(dpy);
     }
     if (primary != dpy->dmabuf.primary || !dpy->dmabuf.gl_scanout) {
         trace_vfio_display_dmabuf_scanout(dpy->vdev->vbasedev.name,

@@ -80,6 +80,17 @@ void vfio_display_recovered(VFIODisplay *dpy, VFIODisplayFault fault)
 }
 
 /*
+ * Fault @kind (a primary plane's) as plane @type has it: each plane has
+ * its own, so that a good primary plane does not end a cursor's fault
+ * (whose message would then come again at every refresh).
+ */
+static VFIODisplayFault vfio_display_plane_fault(VFIODisplayFault kind,
+                                                 uint32_t type)
+{
+    return type == VFIO_DISPLAY_PLANE_CURSOR ? kind + 1 : kind;
+}
+
+/*
  * A query of plane @type failed.  Reported only when the next one fails
  * too: mbochs fails the first query of every new mode with ENOMEM (its
  * mbochs_query_gfx_plane drops the buffer it just allocated).
@@ -94,9 +105,9 @@ static void vfio_display_query_failed(VFIODisplay *dpy, uint32_t type,
         trace_vfio_display_query_retry(dpy->vdev->vbasedev.name, plane, err);
         return;
     }
-    vfio_display_fault(dpy, cursor ? VFIO_DISPLAY_FAULT_QUERY_CURSOR :
-                       VFIO_DISPLAY_FAULT_QUERY, "query of the %s plane: %s",
-                       plane, strerror(-err));
+    vfio_display_fault(dpy, vfio_display_plane_fault(VFIO_DISPLAY_FAULT_QUERY,
+                                                     type),
+                       "query of the %s plane: %s", plane, strerror(-err));
 }
 
 const char *vfio_display_plane_name(uint32_t type)
@@ -114,9 +125,8 @@ const char *vfio_display_plane_name(uint32_t type)
 int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
                            VFIODisplayPlane *plane)
 {
-    bool cursor = type == VFIO_DISPLAY_PLANE_CURSOR;
-    VFIODisplayFault kind = cursor ? VFIO_DISPLAY_FAULT_CURSOR :
-                                     VFIO_DISPLAY_FAULT_PLANE;
+    VFIODisplayFault kind = vfio_display_plane_fault(VFIO_DISPLAY_FAULT_PLANE,
+                                                     type);
     struct vfio_device_gfx_plane_info info;
     const char *why;
     int ret;
@@ -130,8 +140,8 @@ int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
         vfio_display_query_failed(dpy, type, ret);
         return ret;
     }
-    vfio_display_recovered(dpy, cursor ? VFIO_DISPLAY_FAULT_QUERY_CURSOR :
-                                         VFIO_DISPLAY_FAULT_QUERY);
+    vfio_display_recovered(dpy, vfio_display_plane_fault(
+                                    VFIO_DISPLAY_FAULT_QUERY, type));
     if (!info.drm_format || !info.size) {
         return 0;
     }
@@ -149,44 +159,30 @@ int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
     return 1;
 }
 
-/*
- * The dma-buf faults of plane @type: each plane has its own, so that a
- * good primary plane does not end a cursor's fault (its message would
- * come again at every refresh).
- */
-static VFIODisplayFault vfio_display_get_fault(uint32_t type)
-{
-    return type == VFIO_DISPLAY_PLANE_CURSOR ? VFIO_DISPLAY_FAULT_GET_CURSOR :
-                                               VFIO_DISPLAY_FAULT_GET;
-}
-
-static VFIODisplayFault vfio_display_size_fault(uint32_t type)
-{
-    return type == VFIO_DISPLAY_PLANE_CURSOR ?
-        VFIO_DISPLAY_FAULT_DMABUF_SIZE_CURSOR : VFIO_DISPLAY_FAULT_DMABUF_SIZE;
-}
-
 /* GET the dma-buf of @plane and check its size (vfio-display.h) */
 int vfio_display_dmabuf_open(VFIODisplay *dpy, uint32_t type,
                              const VFIODisplayPlane *plane, uint64_t *size)
 {
+    VFIODisplayFault get = vfio_display_plane_fault(VFIO_DISPLAY_FAULT_GET,
+                                                    type);
     off_t end;
     int fd;
 
     fd = vfio_display_get_dmabuf(dpy, plane->id);
     if (fd < 0) {
-        vfio_display_fault(dpy, vfio_display_get_fault(type),
+        vfio_display_fault(dpy, get,
                            "GET_GFX_DMABUF of %s plane id %u: %s",
                            vfio_display_plane_name(type), plane->id,
                            strerror(-fd));
         return fd;
     }
-    vfio_display_recovered(dpy, vfio_display_get_fault(type));
+    vfio_display_recovered(dpy, get);
     end = lseek(fd, 0, SEEK_END);
     trace_vfio_display_dmabuf_get(dpy->vdev->vbasedev.name, plane->id, fd,
                                   end);
     if (end < 0 || end < plane->min_size) {
-        vfio_display_fault(dpy, vfio_display_size_fault(type),
+        vfio_display_fault(dpy, vfio_display_plane_fault(
+                                    VFIO_DISPLAY_FAULT_DMABUF_SIZE, type),
                            "%s plane id %u: %ux%u stride %u needs %" PRIu64
                            " bytes, but the dma-buf has %" PRId64,
                            vfio_display_plane_name(type), plane->id,
@@ -205,8 +201,10 @@ bool vfio_display_dmabuf_check(VFIODisplay *dpy, uint32_t type,
                                const VFIODisplayPlane *fetched,
                                uint64_t limit)
 {
-    VFIODisplayFault kind = type == VFIO_DISPLAY_PLANE_CURSOR ?
-        VFIO_DISPLAY_FAULT_CURSOR : VFIO_DISPLAY_FAULT_PLANE;
+    VFIODisplayFault kind = vfio_display_plane_fault(VFIO_DISPLAY_FAULT_PLANE,
+                                                     type);
+    VFIODisplayFault size = vfio_display_plane_fault(
+                                VFIO_DISPLAY_FAULT_DMABUF_SIZE, type);
 
     if (!vfio_display_plane_same(fetched, plane)) {
         vfio_display_fault(dpy, kind, "%s plane: dma-buf id %u changed its "
@@ -215,14 +213,13 @@ bool vfio_display_dmabuf_check(VFIODisplay *dpy, uint32_t type,
         return false;
     }
     if (!vfio_display_plane_fits(plane, limit)) {
-        vfio_display_fault(dpy, vfio_display_size_fault(type),
-                           "%s plane id %u: size %" PRIu64 " but the dma-buf "
-                           "has %" PRIu64 " bytes",
+        vfio_display_fault(dpy, size, "%s plane id %u: size %" PRIu64
+                           " but the dma-buf has %" PRIu64 " bytes",
                            vfio_display_plane_name(type), plane->id,
                            plane->size, limit);
         return false;
     }
-    vfio_display_recovered(dpy, vfio_display_size_fault(type));
+    vfio_display_recovered(dpy, size);
     vfio_display_recovered(dpy, kind);
     return true;
 }

@@ -78,7 +78,11 @@ typedef struct VFIODisplayPlane {
     uint32_t id;                    /* dmabuf_id or region_index */
 } VFIODisplayPlane;
 
-/* a fault of the vendor driver, reported once until the device recovers */
+/*
+ * A fault of the vendor driver, reported once until the device recovers.
+ * A plane's kind of fault comes first, its cursor plane's twin right
+ * after it (vfio_display_plane_fault).
+ */
 typedef enum VFIODisplayFault {
     VFIO_DISPLAY_FAULT_QUERY,
     VFIO_DISPLAY_FAULT_QUERY_CURSOR,
