@@ -21,7 +21,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
-from simtap import (Tap, control, gvnccapture, read_ppm,  # noqa: E402
+from simtap import (Tap, control, gvnccapture, read_ppm, until,  # noqa
                     spicy_screenshot, xy_rgb)
 from display import (CONFIG, GVT, MDPY, Qemu, delta,  # noqa: E402
                      present_xy, wrong)
@@ -77,7 +77,15 @@ def test_client(tmp, client, uuid, path):
         control(tmp, "rect %s x=0 y=0 w=640 h=480 pattern=xy" % uuid)
         size = (640, 480)
     q.qmp.cmd("cont")
-    img, err = capture(port, os.path.join(tmp, "%s1.%s" % (client, suffix)))
+    got = [None, ""]
+
+    def first():
+        # a client that connects before the first refresh sees no plane yet
+        got[:] = capture(port, os.path.join(tmp, "%s1.%s" % (client, suffix)))
+        return got[0] and got[0][:2] == size and wrong(got[0]) == 0
+
+    until(first, 10)
+    img, err = got
     ok(img and img[:2] == size and wrong(img) == 0,
        "%s: %s sees the %s pixel for pixel" % (client, name, path), err)
     s1 = q.stats()
