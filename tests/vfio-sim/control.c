@@ -202,6 +202,19 @@ static int run(char *line, const void *payload, size_t paylen, char *reply,
     }
     if (!strcmp(cmd, "clear")) {
         sim_fault_clear(dev);
+        sim_stall_release(dev, true);
+        return 0;
+    }
+    if (!strcmp(cmd, "stall")) {
+        return sim_stall_add(dev, rest ? rest : "", reply, len);
+    }
+    if (!strcmp(cmd, "release")) {
+        snprintf(reply, len, "%u", sim_stall_hung(dev));
+        sim_stall_release(dev, false);
+        return 0;
+    }
+    if (!strcmp(cmd, "hung")) {
+        snprintf(reply, len, "%u", sim_stall_hung(dev));
         return 0;
     }
     if (!strcmp(cmd, "scanout")) {

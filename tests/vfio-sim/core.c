@@ -640,6 +640,10 @@ static void parse_line(char *line, int lineno)
                           sizeof(err)) < 0) {
             die("config line %d: %s: %s", lineno, d->uuid, err);
         }
+        if (!strcmp(d->opts[i].key, "stall") &&
+            sim_stall_add(d, d->opts[i].value, err, sizeof(err)) < 0) {
+            die("config line %d: %s: %s", lineno, d->uuid, err);
+        }
     }
     ndevices++;
     make_sysfs(d);
@@ -1228,6 +1232,9 @@ long sim_file_ioctl(SimFile *f, unsigned long req, void *arg)
 {
     long ret;
 
+    if (f->type == SIM_FILE_DEVICE) {
+        sim_stall_ioctl(f->u.dev, req, arg);    /* outside the lock */
+    }
     pthread_mutex_lock(&sim_lock);
     switch (f->type) {
     case SIM_FILE_CONTAINER:
@@ -1269,6 +1276,7 @@ ssize_t sim_file_rw(SimFile *f, void *buf, size_t count, uint64_t pos,
     if (f->type != SIM_FILE_DEVICE) {
         return -EINVAL;  /* container and group have no read/write */
     }
+    sim_stall_rw(f->u.dev, pos);                /* outside the lock */
     pthread_mutex_lock(&sim_lock);
     ret = f->u.dev->ops->rw(f->u.dev, buf, count, pos, is_write);
     pthread_mutex_unlock(&sim_lock);
@@ -1349,6 +1357,36 @@ void sim_file_dup(int oldfd, int newfd)
     pthread_mutex_unlock(&sim_lock);
 }
 
+/*
+ * An fd's call holds a reference to its file until it returns (fdget and
+ * fdput in the kernel's ioctl, read, write and mmap paths): a close from
+ * another thread meanwhile frees the fd, and the file is released when
+ * the call returns.  NULL if @fd is not ours.
+ */
+SimFile *sim_file_get(int fd)
+{
+    SimFile *f;
+
+    pthread_mutex_lock(&sim_lock);
+    f = sim_file(fd);
+    if (f) {
+        f->refs++;
+    }
+    pthread_mutex_unlock(&sim_lock);
+    return f;
+}
+
+static void sim_file_unref(SimFile *f);
+
+void sim_file_put(SimFile *f)
+{
+    if (f) {
+        pthread_mutex_lock(&sim_lock);
+        sim_file_unref(f);
+        pthread_mutex_unlock(&sim_lock);
+    }
+}
+
 void sim_file_close(int fd)
 {
     SimFile *f;
@@ -1357,29 +1395,34 @@ void sim_file_close(int fd)
     f = sim_file(fd);
     if (f) {
         files[fd] = NULL;
-        if (--f->refs > 0) {
-            pthread_mutex_unlock(&sim_lock);
-            return;
-        }
-        if (f->type == SIM_FILE_DEVICE) {
-            if (!--f->u.dev->open_count) {
-                if (f->u.dev->ops->close_device) {
-                    f->u.dev->ops->close_device(f->u.dev);
-                }
-                if (f->u.dev->remove_pending) {
-                    remove_device(f->u.dev);
-                }
-            }
-        } else if (f->type == SIM_FILE_DMABUF && f->u.dmabuf.dev->ops->
-                   dmabuf_release) {
-            f->u.dmabuf.dev->ops->dmabuf_release(f->u.dmabuf.dev,
-                                                 f->u.dmabuf.priv);
-        } else if (f->type == SIM_FILE_CONTAINER) {
-            free(f->u.container);
-        }
-        free(f);
+        sim_file_unref(f);
     }
     pthread_mutex_unlock(&sim_lock);
+}
+
+/* the file's last reference (fd or call) goes: it is released.  Locked. */
+static void sim_file_unref(SimFile *f)
+{
+    if (--f->refs > 0) {
+        return;
+    }
+    if (f->type == SIM_FILE_DEVICE) {
+        if (!--f->u.dev->open_count) {
+            if (f->u.dev->ops->close_device) {
+                f->u.dev->ops->close_device(f->u.dev);
+            }
+            if (f->u.dev->remove_pending) {
+                remove_device(f->u.dev);
+            }
+        }
+    } else if (f->type == SIM_FILE_DMABUF && f->u.dmabuf.dev->ops->
+               dmabuf_release) {
+        f->u.dmabuf.dev->ops->dmabuf_release(f->u.dmabuf.dev,
+                                             f->u.dmabuf.priv);
+    } else if (f->type == SIM_FILE_CONTAINER) {
+        free(f->u.container);
+    }
+    free(f);
 }
 
 ssize_t sim_chunked_rw(SimDevice *dev, void *buf, size_t count, uint64_t pos,

@@ -287,9 +287,16 @@ static long set_errno(long ret)
     return ret;
 }
 
+/* a call on a simulated file holds it until it returns (sim_file_get) */
+static long put_errno(SimFile *f, long ret)
+{
+    sim_file_put(f);
+    return set_errno(ret);
+}
+
 EXPORT int ioctl(int fd, unsigned long req, ...)
 {
-    SimFile *f = sim_file(fd);
+    SimFile *f = sim_file_get(fd);
     va_list ap;
     void *arg;
 
@@ -297,7 +304,7 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
     arg = va_arg(ap, void *);
     va_end(ap);
     if (f) {
-        return set_errno(sim_file_ioctl(f, req, arg));
+        return put_errno(f, sim_file_ioctl(f, req, arg));
     }
     resolve_ioctl();
     return real_ioctl(fd, req, arg);
@@ -305,10 +312,10 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 
 EXPORT ssize_t pread(int fd, void *buf, size_t count, off_t pos)
 {
-    SimFile *f = sim_file(fd);
+    SimFile *f = sim_file_get(fd);
 
     if (f) {
-        return set_errno(sim_file_rw(f, buf, count, pos, false));
+        return put_errno(f, sim_file_rw(f, buf, count, pos, false));
     }
     resolve_pread();
     return real_pread(fd, buf, count, pos);
@@ -336,10 +343,10 @@ EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t count, off_t pos,
 
 EXPORT ssize_t pwrite(int fd, const void *buf, size_t count, off_t pos)
 {
-    SimFile *f = sim_file(fd);
+    SimFile *f = sim_file_get(fd);
 
     if (f) {
-        return set_errno(sim_file_rw(f, (void *)buf, count, pos, true));
+        return put_errno(f, sim_file_rw(f, (void *)buf, count, pos, true));
     }
     resolve_pwrite();
     return real_pwrite(fd, buf, count, pos);
@@ -380,17 +387,19 @@ static bool caller_is_gpu_driver(const void *ret_addr)
 static void *do_mmap(void *addr, size_t len, int prot, int flags, int fd,
                      off_t off, const void *caller)
 {
-    SimFile *f = sim_file(fd);
+    SimFile *f = sim_file_get(fd);
     int backing;
     off_t boff;
     int ret;
 
     resolve_mmap();
     if (!f || (flags & MAP_ANONYMOUS)) {
+        sim_file_put(f);
         return real_mmap(addr, len, prot, flags, fd, off);
     }
     ret = sim_file_mmap(f, off, len, flags, caller_is_gpu_driver(caller),
                         &backing, &boff);
+    sim_file_put(f);
     if (ret < 0) {
         errno = -ret;
         return MAP_FAILED;
@@ -414,10 +423,10 @@ EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
 
 EXPORT off_t lseek(int fd, off_t off, int whence)
 {
-    SimFile *f = sim_file(fd);
+    SimFile *f = sim_file_get(fd);
 
     if (f) {
-        return set_errno(sim_file_lseek(f, off, whence));
+        return put_errno(f, sim_file_lseek(f, off, whence));
     }
     resolve_lseek();
     return real_lseek(fd, off, whence);

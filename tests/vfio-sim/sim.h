@@ -24,6 +24,7 @@
 typedef struct SimDevice SimDevice;
 typedef struct SimFile SimFile;
 typedef struct SimFaults SimFaults;
+typedef struct SimStalls SimStalls;
 
 /* One "key=value" of a device line in the configuration file */
 typedef struct SimOpt {
@@ -133,6 +134,7 @@ struct SimDevice {
     bool remove_pending;     /* "unplug": removed once the last fd closes */
     bool removed;
     SimFaults *faults;       /* injected by config or control (fault.c) */
+    SimStalls *stalls;       /* slow and hung calls (stall.c), never freed */
     void *state;             /* the model's */
 };
 
@@ -191,6 +193,9 @@ int sim_file_mmap(SimFile *f, uint64_t offset, size_t len, int flags,
 off_t sim_file_lseek(SimFile *f, off_t offset, int whence);
 void sim_file_close(int fd);
 void sim_file_dup(int oldfd, int newfd);
+/* a reference held across one call on @fd (fdget/fdput); NULL: not ours */
+SimFile *sim_file_get(int fd);
+void sim_file_put(SimFile *f);
 
 /*
  * Export a dma-buf: a new fd that the core tracks as @buf describes.  The
@@ -277,6 +282,17 @@ void sim_fault_clear(SimDevice *dev);
 long sim_fault_before(SimDevice *dev, unsigned long req, void *arg);
 /* after the model returned 0 for a plane query */
 void sim_fault_after(SimDevice *dev, unsigned long req, void *arg);
+
+/* Slow and hung vendor calls (stall.c); @spec as in the README */
+int sim_stall_add(SimDevice *dev, const char *spec, char *err,
+                  size_t errlen);
+/* the calls hung now return; hang stalls go, every stall with @all */
+void sim_stall_release(SimDevice *dev, bool all);
+/* calls of @dev waiting for a release now */
+unsigned sim_stall_hung(SimDevice *dev);
+/* before a device ioctl or read/write: never under the simulator's lock */
+void sim_stall_ioctl(SimDevice *dev, unsigned long req, const void *arg);
+void sim_stall_rw(SimDevice *dev, uint64_t pos);
 
 /* The control socket (control.c) */
 void sim_control_start(void);

@@ -5,6 +5,8 @@
  * and gvt models and injects faults; the raw ABI shows the effect.
  */
 #include <libgen.h>
+#include <pthread.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <libdrm/drm_fourcc.h>
@@ -15,6 +17,7 @@
 #define MBOCHS "22222222-0000-0000-0000-00000000000b"
 #define GVT "44444444-0000-0000-0000-00000000000d"
 #define GVT2 "55555555-0000-0000-0000-00000000000e"
+#define GVT3 "66666666-0000-0000-0000-00000000000f"
 #define GVT_PARENT "/sys/devices/pci0000:00/0000:00:02.0"
 
 static FILE *sock;
@@ -233,6 +236,88 @@ static void test_faults(void)
     close_dev(&g2);
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+typedef struct Blocked {
+    int fd, ret;
+    struct vfio_device_gfx_plane_info p;
+    double took;
+} Blocked;
+
+static void *blocked_query(void *opaque)
+{
+    Blocked *b = opaque;
+    double t = now_s();
+
+    b->ret = query_plane(b->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY,
+                         &b->p);
+    b->took = now_s() - t;
+    return NULL;
+}
+
+/* the number in an "ok N" reply */
+static unsigned reply_number(void)
+{
+    return strtoul(reply + 2, NULL, 10);
+}
+
+static void test_stalls(void)
+{
+    Dev g = open_dev(12, GVT3);
+    struct vfio_device_gfx_plane_info p;
+    struct vfio_device_info info = { .argsz = sizeof(info) };
+    Blocked b = { .fd = g.fd };
+    pthread_t t;
+    double t0;
+    int i;
+
+    ctl("present " GVT3 " width=640 height=480 pattern=xy");
+    t0 = now_s();
+    ok(query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_CURSOR, &p) == 0 &&
+       now_s() - t0 >= 0.05, "stall: from the config file, 50 ms once");
+    t0 = now_s();
+    ok(ctl("stall " GVT3 " query/primary:200:1") &&
+       query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
+       p.width == 640 && now_s() - t0 >= 0.2,
+       "stall: query/primary:200:1 answers after 200 ms");
+    t0 = now_s();
+    ok(query_plane(g.fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY, &p) == 0 &&
+       now_s() - t0 < 0.1, "stall: count 1 is used up");
+    ok(ctl("stall " GVT3 " query:hang:1") &&
+       !pthread_create(&t, NULL, blocked_query, &b),
+       "stall: a query hangs on another thread");
+    for (i = 0; i < 200 && (!ctl("hung " GVT3) || reply_number() != 1); i++) {
+        usleep(5000);
+    }
+    ok(reply_number() == 1, "stall: control counts it hung");
+    t0 = now_s();
+    ok(call(g.fd, VFIO_DEVICE_GET_INFO, &info) == 0 &&
+       ctl("counter " GVT3 " stalls-hung") && reply_number() == 1 &&
+       now_s() - t0 < 0.1, "stall: meanwhile other calls and control go on");
+    close_dev(&g);
+    ok(ctl("unplug " GVT3) && !strcmp(reply, "ok pending"),
+       "stall: with its fds closed, the hung call still holds the device");
+    ok(ctl("release " GVT3) && reply_number() == 1,
+       "stall: release lets the hung call return");
+    pthread_join(t, NULL);
+    ok(b.ret == 0 && b.p.width == 640,
+       "stall: the released call answers as the device was");
+    ok(ctl("devices") && strstr(reply, GVT3 ":gvt:removed"),
+       "stall: the device goes when the call returns");
+    ok(!ctl("stall " GVT " get/primary:10") &&
+       !ctl("stall " GVT " query:soon") && !ctl("stall " GVT " rw/99:1") &&
+       !ctl("stall " GVT " query:-1"), "stall: malformed specs are refused");
+    ok(ctl("stall " GVT " rw/10:hang") && ctl("clear " GVT) &&
+       ctl("hung " GVT) && reply_number() == 0,
+       "stall: clear removes the stalls");
+}
+
 static void test_unplug(void)
 {
     struct vfio_device_info info = { .argsz = sizeof(info) };
@@ -272,7 +357,9 @@ int main(void)
     sim_setup(MDPY " mdpy type=xga group=7\n"
               MBOCHS " mbochs type=medium group=8\n"
               GVT " gvt group=10\n"
-              GVT2 " gvt group=11 fault=query:EINTR:1\n", path, sizeof(path));
+              GVT2 " gvt group=11 fault=query:EINTR:1\n"
+              GVT3 " gvt group=12 stall=query/cursor:50:1\n", path,
+              sizeof(path));
     d = open_dev(7, MDPY);        /* the simulator starts on first use */
     close_dev(&d);
     connect_control(path);
@@ -280,6 +367,7 @@ int main(void)
     test_memory();
     test_snapshot(dirname(path));
     test_faults();
+    test_stalls();
     test_unplug();
     return done_testing();
 }
