@@ -628,6 +628,7 @@ static void parse_line(char *line, int lineno)
                  eq + 1);
         d->nopts++;
     }
+    pthread_mutex_init(&d->device_lock, NULL);
     group = sim_opt(d, "group", NULL);
     d->group = group ? atoi(group) : 100 + ndevices;
     if (d->ops->init(d, err, sizeof(err)) < 0) {
@@ -1228,13 +1229,49 @@ static long dmabuf_ioctl(SimFile *f, unsigned long req, void *arg)
 
 /* ---- dispatch from the shim ------------------------------------------ */
 
+/* a device call begins: the driver's own lock, its stalls, its waits */
+static long device_call_begin(SimDevice *dev, unsigned long req, void *arg,
+                              bool rw, uint64_t pos)
+{
+    if (dev->ops->device_lock) {
+        pthread_mutex_lock(&dev->device_lock);
+    }
+    if (rw) {
+        sim_stall_rw(dev, pos);
+        return 0;
+    }
+    sim_stall_ioctl(dev, req, arg);
+    return dev->ops->wait ? dev->ops->wait(dev, req, arg) : 0;
+}
+
+static void device_call_end(SimDevice *dev)
+{
+    if (dev->ops->device_lock) {
+        pthread_mutex_unlock(&dev->device_lock);
+    }
+}
+
+static long file_ioctl(SimFile *f, unsigned long req, void *arg);
+
 long sim_file_ioctl(SimFile *f, unsigned long req, void *arg)
 {
     long ret;
 
-    if (f->type == SIM_FILE_DEVICE) {
-        sim_stall_ioctl(f->u.dev, req, arg);    /* outside the lock */
+    if (f->type != SIM_FILE_DEVICE) {
+        return file_ioctl(f, req, arg);
     }
+    ret = device_call_begin(f->u.dev, req, arg, false, 0);
+    if (!ret) {
+        ret = file_ioctl(f, req, arg);
+    }
+    device_call_end(f->u.dev);
+    return ret;
+}
+
+static long file_ioctl(SimFile *f, unsigned long req, void *arg)
+{
+    long ret;
+
     pthread_mutex_lock(&sim_lock);
     switch (f->type) {
     case SIM_FILE_CONTAINER:
@@ -1276,10 +1313,11 @@ ssize_t sim_file_rw(SimFile *f, void *buf, size_t count, uint64_t pos,
     if (f->type != SIM_FILE_DEVICE) {
         return -EINVAL;  /* container and group have no read/write */
     }
-    sim_stall_rw(f->u.dev, pos);                /* outside the lock */
+    device_call_begin(f->u.dev, 0, NULL, true, pos);
     pthread_mutex_lock(&sim_lock);
     ret = f->u.dev->ops->rw(f->u.dev, buf, count, pos, is_write);
     pthread_mutex_unlock(&sim_lock);
+    device_call_end(f->u.dev);
     return ret;
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <libdrm/drm_fourcc.h>
 #include <linux/pci_regs.h>
@@ -42,6 +43,9 @@ typedef struct NvBar {
     uint64_t base;                     /* where in the BAR memfd */
 } NvBar;
 
+/* nv_vgpu_vfio_get_gfx_plane_info: msecs_to_jiffies(8000), a literal */
+#define NV_MANAGER_TIMEOUT_MS 8000
+
 typedef struct Nvidia {
     uint16_t vgpu_id;                  /* UNIQUE_ID of region offsets */
     uint8_t cfg[NV_CONFIG_SIZE];       /* the plugin's config space */
@@ -50,6 +54,8 @@ typedef struct Nvidia {
     int console_fd;                    /* vgpu_dev->console.surface */
     uint64_t console_size;             /* console.surface_size */
     uint32_t num_irqs;                 /* vfio_info, set by GET_INFO */
+    int manager_ms;                    /* CONSOLE_INFO answered after;
+                                          -1: never (manager hung) */
     struct {                           /* console.surface_params */
         bool valid;                    /* guess: -EIO until the first mode */
         uint32_t width, height, depth, size;
@@ -357,6 +363,44 @@ static long nv_query_plane(SimDevice *dev,
     return 0;
 }
 
+/*
+ * nv_vgpu_vfio_get_gfx_plane_info posts NV_VFIO_VGPU_EVENT_CONSOLE_INFO to
+ * nvidia-vgpu-mgr and waits for SET_CONSOLE_SURFACE_PROP with
+ * wait_event_interruptible_timeout(..., msecs_to_jiffies(8000)), under
+ * the device's ops_lock (nv_vgpu_vfio_ioctl's down()): a manager that
+ * does not answer in time is -ETIMEDOUT, the caller's struct not copied
+ * back.  Only a real query waits: without REGION it is -EINVAL and a
+ * PROBE is 0 before the post.  The manager's delay is ours to set
+ * ("manager" control command); by default it answers at once.
+ */
+static long nv_wait(SimDevice *dev, unsigned long req, void *arg)
+{
+    struct vfio_device_gfx_plane_info *p = arg;
+    Nvidia *s = dev->state;
+    int ms = __atomic_load_n(&s->manager_ms, __ATOMIC_RELAXED);
+    struct timespec ts;
+
+    if (req != VFIO_DEVICE_QUERY_GFX_PLANE || !ms ||
+        p->argsz < offsetof(struct vfio_device_gfx_plane_info,
+                            region_index) + sizeof(p->region_index) ||
+        !(p->flags & VFIO_GFX_PLANE_TYPE_REGION) ||
+        (p->flags & VFIO_GFX_PLANE_TYPE_PROBE)) {
+        return 0;
+    }
+    ts.tv_sec = (ms < 0 || ms >= NV_MANAGER_TIMEOUT_MS ?
+                 NV_MANAGER_TIMEOUT_MS : ms) / 1000;
+    ts.tv_nsec = (ms < 0 || ms >= NV_MANAGER_TIMEOUT_MS ? 0 : ms % 1000) *
+                 1000000L;
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+        /* the rest of it */
+    }
+    if (ms < 0 || ms >= NV_MANAGER_TIMEOUT_MS) {
+        sim_count(dev, "nvidia-manager-timeout");
+        return -ETIMEDOUT;
+    }
+    return 0;
+}
+
 static long nv_ioctl(SimDevice *dev, unsigned long req, void *arg)
 {
     Nvidia *s = dev->state;
@@ -501,10 +545,26 @@ static int nv_mode(SimDevice *dev, const SimArgs *a, char *reply, size_t len)
 static int nv_control(SimDevice *dev, const char *cmd, const SimArgs *a,
                       char *reply, size_t len)
 {
+    Nvidia *s = dev->state;
+    const char *answer = sim_arg(a, "answer", "now");
+    char *end;
+    long ms;
+
     if (!strcmp(cmd, "mode")) {
         return nv_mode(dev, a, reply, len);
     }
-    return -ENOENT;
+    if (strcmp(cmd, "manager")) {
+        return -ENOENT;
+    }
+    /* manager answer=now|never|MS: how nvidia-vgpu-mgr answers */
+    ms = !strcmp(answer, "now") ? 0 : !strcmp(answer, "never") ? -1 :
+         strtol(answer, &end, 10);
+    if (ms > 0 && (*end || ms > 600000)) {
+        snprintf(reply, len, "bad answer '%s'", answer);
+        return -EINVAL;
+    }
+    __atomic_store_n(&s->manager_ms, (int)ms, __ATOMIC_RELAXED);
+    return 0;
 }
 
 /*
@@ -572,6 +632,8 @@ const SimModelOps sim_model_nvidia = {
     .rw = nv_rw,
     .mmap = nv_mmap,
     .close_device = nv_close_device,
+    .device_lock = true,
+    .wait = nv_wait,
     .memory = nv_memory,
     .scanout = nv_scanout,
     .control = nv_control,

@@ -7,6 +7,7 @@
 #ifndef VFIO_SIM_H
 #define VFIO_SIM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -110,6 +111,14 @@ typedef struct SimModelOps {
                 int *backing_fd, off_t *backing_off);
     /* the last device fd was closed (vfio_device_ops.close_device) */
     void (*close_device)(SimDevice *dev);
+    /*
+     * The driver serialises its ioctls and read/writes with a lock of its
+     * own per device (nvidia's ops_lock): taken around each, outside the
+     * simulator's lock, with @wait (if any) called under it first: 0 to
+     * go on to the model, or the -errno to return instead.
+     */
+    bool device_lock;
+    long (*wait)(SimDevice *dev, unsigned long req, void *arg);
     /* a dma-buf fd of this device was closed (the dma_buf release op) */
     void (*dmabuf_release)(SimDevice *dev, void *priv);
     /* the memory the guest sees as the framebuffer (VRAM, aperture) */
@@ -135,6 +144,7 @@ struct SimDevice {
     bool removed;
     SimFaults *faults;       /* injected by config or control (fault.c) */
     SimStalls *stalls;       /* slow and hung calls (stall.c), never freed */
+    pthread_mutex_t device_lock;  /* the driver's own, if ops->device_lock */
     void *state;             /* the model's */
 };
 

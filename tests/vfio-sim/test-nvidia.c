@@ -8,6 +8,9 @@
 #include <sys/mman.h>
 #include <libdrm/drm_fourcc.h>
 
+#include <pthread.h>
+#include <time.h>
+
 #include "testlib.h"
 
 #define NV "55555555-0000-0000-0000-00000000000e"
@@ -164,6 +167,67 @@ static void test_planes(Dev *d)
     }
 }
 
+typedef struct Waiter {
+    int fd;
+    long ret;
+    struct vfio_device_gfx_plane_info p;
+} Waiter;
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *waiting_query(void *opaque)
+{
+    Waiter *w = opaque;
+
+    memset(&w->p, 0, sizeof(w->p));
+    w->p.argsz = sizeof(w->p);
+    w->p.flags = VFIO_GFX_PLANE_TYPE_REGION;
+    w->p.drm_plane_type = PLANE_PRIMARY;
+    w->p.drm_format_mod = 0x1234;       /* echoed, or left alone */
+    w->p.width = 77;
+    w->ret = call(w->fd, VFIO_DEVICE_QUERY_GFX_PLANE, &w->p);
+    return NULL;
+}
+
+/* nvidia-vgpu-mgr slow or hung: 8 s, -ETIMEDOUT, under ops_lock */
+static void test_manager(Dev *d)
+{
+    struct vfio_device_info info = { .argsz = sizeof(info) };
+    Waiter w = { .fd = d->fd };
+    pthread_t t;
+    double t0 = now_s();
+
+    sim_ctl("mode " NV " width=640 height=480 depth=32");
+    ok(sim_ctl("manager " NV " answer=300") == 0 &&
+       !pthread_create(&t, NULL, waiting_query, &w) &&
+       !pthread_join(t, NULL) && w.ret == 0 && w.p.width == 640 &&
+       now_s() - t0 >= 0.3, "nvidia: a slow manager: the query answers late");
+    t0 = now_s();
+    ok(query_plane(d->fd, VFIO_GFX_PLANE_TYPE_PROBE |
+                   VFIO_GFX_PLANE_TYPE_REGION, 0, &w.p) == 0 &&
+       now_s() - t0 < 0.2, "nvidia: a probe does not wait for the manager");
+    ok(sim_ctl("manager " NV " answer=never") == 0 &&
+       !pthread_create(&t, NULL, waiting_query, &w),
+       "nvidia: a hung manager: a query waits");
+    usleep(200000);
+    t0 = now_s();
+    ok(call(d->fd, VFIO_DEVICE_GET_INFO, &info) == 0 && now_s() - t0 > 6,
+       "nvidia: another ioctl waits behind it (ops_lock)");
+    pthread_join(t, NULL);
+    ok(w.ret == -ETIMEDOUT && w.p.width == 77 && w.p.drm_format_mod == 0x1234,
+       "nvidia: after 8 s -ETIMEDOUT, the caller's struct untouched");
+    ok(sim_ctl("manager " NV " answer=now") == 0 &&
+       query_plane(d->fd, VFIO_GFX_PLANE_TYPE_REGION, PLANE_PRIMARY,
+                   &w.p) == 0 && w.p.width == 640,
+       "nvidia: the manager answers again");
+}
+
 int main(void)
 {
     Dev d;
@@ -179,6 +243,7 @@ int main(void)
         "max_resolution=5120x2880, max_instance=16\n", "15\n" });
     test_device(&d);
     test_planes(&d);
+    test_manager(&d);
     close_dev(&d);
     return done_testing();
 }
