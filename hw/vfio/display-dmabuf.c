@@ -71,35 +71,43 @@ static VFIODisplayBuf *vfio_display_dmabuf_lookup(VFIODisplay *dpy,
  * GET the dma-buf of @plane (an id not in the cache) and wrap it.  A
  * dma-buf too small for the plane's geometry is kept as a rejected entry
  * (no fd), fetched again only as vfio_display_dmabuf_retry() says; after
- * a failed GET (a stale id, a device error) nothing is cached.
+ * a failed GET (a stale id, a device error) nothing is cached.  The
+ * vendor's late answer to an earlier GET is cached under its own id:
+ * -EINPROGRESS then, as while the vendor has not answered; @plane's GET
+ * is asked next.  0 with *@out set, or -errno.
  */
-static VFIODisplayBuf *vfio_display_dmabuf_fetch(VFIODisplay *dpy,
-                                                 const VFIODisplayPlane *plane,
-                                                 uint32_t type)
+static int vfio_display_dmabuf_fetch(VFIODisplay *dpy,
+                                     const VFIODisplayPlane *plane,
+                                     uint32_t type, VFIODisplayBuf **out)
 {
+    VFIODisplayPlane fetched = *plane;
     VFIODisplayBuf *b;
     uint64_t size;
     int fd;
 
-    fd = vfio_display_dmabuf_open(dpy, type, plane, &size);
+    fd = vfio_display_dmabuf_open(dpy, &type, &fetched, &size);
     if (fd < 0 && fd != -EMSGSIZE) {
-        return NULL;
+        return fd;
     }
     b = g_new0(VFIODisplayBuf, 1);
-    b->plane = *plane;
+    b->plane = fetched;
     if (fd < 0) {
         b->rejected_ms = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
     } else {
         b->limit = size;
-        b->buf = qemu_dmabuf_new(plane->width, plane->height, plane->stride,
-                                 0, 0, plane->width, plane->height,
-                                 plane->fourcc, plane->modifier, fd,
-                                 false, false);
+        b->buf = qemu_dmabuf_new(fetched.width, fetched.height,
+                                 fetched.stride, 0, 0, fetched.width,
+                                 fetched.height, fetched.fourcc,
+                                 fetched.modifier, fd, false, false);
         dpy->stats.imports++;
     }
     QTAILQ_INSERT_HEAD(&dpy->dmabuf.bufs, b, next);
     dpy->dmabuf.count++;
-    return b;
+    if (fetched.id != plane->id) {
+        return -EINPROGRESS;
+    }
+    *out = b;
+    return 0;
 }
 
 /*
@@ -120,7 +128,8 @@ static bool vfio_display_dmabuf_retry(VFIODisplayBuf *b,
 
 /*
  * The buffer the device scans out on plane @type now: 0 with *out NULL
- * if there is no plane, 0 with *out set, or -errno after a fault.
+ * if there is no plane, 0 with *out set, -EINPROGRESS while the vendor
+ * has not answered, or -errno after a fault.
  */
 static int vfio_display_dmabuf_plane(VFIODisplay *dpy, uint32_t type,
                                      VFIODisplayBuf **out)
@@ -141,9 +150,12 @@ static int vfio_display_dmabuf_plane(VFIODisplay *dpy, uint32_t type,
         b = NULL;
     }
     if (!b) {
-        b = vfio_display_dmabuf_fetch(dpy, &plane, type);
+        ret = vfio_display_dmabuf_fetch(dpy, &plane, type, &b);
+        if (ret < 0) {
+            return ret;
+        }
     }
-    if (!b || !b->buf ||
+    if (!b->buf ||
         !vfio_display_dmabuf_check(dpy, type, &plane, &b->plane, b->limit)) {
         return -EINVAL;
     }
@@ -304,7 +316,11 @@ static void vfio_display_dmabuf_none(VFIODisplay *dpy)
 {
     vfio_display_gl_scanout_off(dpy);
     dpy->dmabuf.primary = NULL;
-    dpy->guest_scanout = false;
+    if (dpy->guest_scanout) {
+        /* handed over to ramfb: a query asked before is not shown */
+        vfio_display_vendor_forget(dpy);
+        dpy->guest_scanout = false;
+    }
     vfio_display_show_ramfb(dpy);
 }
 
@@ -318,12 +334,16 @@ static void vfio_display_dmabuf_update(void *opaque)
         vfio_display_dmabuf_choose(dpy);
     }
     dpy->stats.refreshes++;
+    vfio_display_vendor_refresh(dpy);
     ret = vfio_display_dmabuf_plane(dpy, VFIO_DISPLAY_PLANE_PRIMARY,
                                     &primary);
     if (ret == -ENODEV && !dpy->guest_scanout) {
         vfio_display_show_ramfb(dpy);   /* the vendor is not ready yet */
     }
-    if (ret < 0) {
+    if (ret == -EINPROGRESS && dpy->dmabuf.primary) {
+        /* not answered yet: the buffer shown, as it was, drawn again */
+        primary = dpy->dmabuf.primary;
+    } else if (ret < 0) {
         goto out;               /* keep the last good frame */
     }
     if (!primary) {

@@ -83,6 +83,8 @@ static void vfio_display_edid_update(VFIODisplay *dpy, bool plugged,
     if (info.maxy && info.prefy > info.maxy) {
         info.prefy = info.maxy;
     }
+    /* a query asked before the new EDID is not shown */
+    vfio_display_vendor_forget(dpy);
     qemu_edid_generate(dpy->edid.blob, regs->edid_max_size, &info);
     trace_vfio_display_edid_update(info.prefx, info.prefy);
     regs->edid_size = qemu_edid_size(dpy->edid.blob);

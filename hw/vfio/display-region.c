@@ -116,7 +116,8 @@ static bool vfio_display_region_still(VFIODisplay *dpy,
 /*
  * The region plane now: false if there is none to show (ramfb shows
  * instead, if the guest has no plane up) or after a fault (the last
- * frame stays).
+ * frame stays); while the vendor has not answered, the mapped plane
+ * shown (pread ones wait: a read is a vendor call).
  */
 static bool vfio_display_region_plane(VFIODisplay *dpy,
                                       VFIODisplayPlane *plane)
@@ -124,7 +125,14 @@ static bool vfio_display_region_plane(VFIODisplay *dpy,
     int ret = vfio_display_plane_get(dpy, false, VFIO_DISPLAY_PLANE_PRIMARY,
                                      plane);
 
-    if (ret == 0) {
+    if (ret == -EINPROGRESS && dpy->region.mapped && dpy->guest_scanout) {
+        /* not answered yet: the mapped plane shown, as it was */
+        *plane = dpy->region.plane;
+        return true;
+    }
+    if (ret == 0 && dpy->guest_scanout) {
+        /* handed over to ramfb: a query asked before is not shown */
+        vfio_display_vendor_forget(dpy);
         dpy->guest_scanout = false;
     }
     if (ret == 0 || (ret == -ENODEV && !dpy->guest_scanout)) {
@@ -189,6 +197,7 @@ static void vfio_display_region_update(void *opaque)
     VFIODisplayPlane plane;
 
     dpy->stats.refreshes++;
+    vfio_display_vendor_refresh(dpy);
     if (!vfio_display_region_plane(dpy, &plane) ||
         !vfio_display_region_ready(dpy, &plane)) {
         return;

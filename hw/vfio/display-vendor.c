@@ -1,51 +1,48 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vfio mdev display: the vendor layer.  The two ioctls of the display
- * ABI (VFIO_DEVICE_QUERY_GFX_PLANE, VFIO_DEVICE_GET_GFX_DMABUF) with
- * their errno handling, a queried plane checked (display-plane.c) before
- * anything uses it, and the fault messages: one per kind of fault until
- * the device recovers.  No console state: the layers above call down
+ * ABI (VFIO_DEVICE_QUERY_GFX_PLANE, VFIO_DEVICE_GET_GFX_DMABUF), made on
+ * the device's vendor thread (display-call.c), with their errno
+ * handling, a queried plane checked (display-plane.c) before anything
+ * uses it, and the fault messages: one per kind of fault until the
+ * device recovers.  No console state: the layers above call down
  * into this file, never the other way.
  */
 #include "qemu/osdep.h"
-#include <sys/ioctl.h>
 
 #include "qemu/error-report.h"
 #include "vfio-display.h"
 #include "trace.h"
 
-/* an interrupted ioctl is tried again, a few times: not a device fault */
-#define VFIO_DISPLAY_EINTR_TRIES 3
+void vfio_display_vendor_refresh(VFIODisplay *dpy)
+{
+    vfio_display_caller_refresh(dpy->caller);
+}
 
-/* one VFIO_DEVICE_QUERY_GFX_PLANE; 0 or -errno */
+void vfio_display_vendor_forget(VFIODisplay *dpy)
+{
+    vfio_display_caller_forget(dpy->caller);
+}
+
+/* one VFIO_DEVICE_QUERY_GFX_PLANE, on the vendor thread */
 int vfio_display_query(VFIODisplay *dpy, uint32_t flags, uint32_t type,
                        struct vfio_device_gfx_plane_info *info)
 {
-    int ret, tries = 0;
+    VFIODisplayCall call = {
+        .kind = VFIO_DISPLAY_CALL_QUERY,
+        .flags = flags,
+        .type = type,
+    };
+    int ret = vfio_display_caller_ask(dpy->caller, &call);
 
-    do {
-        memset(info, 0, sizeof(*info));
-        info->argsz = sizeof(*info);
-        info->flags = flags;
-        info->drm_plane_type = type;
-        ret = ioctl(dpy->vdev->vbasedev.fd, VFIO_DEVICE_QUERY_GFX_PLANE, info);
-        ret = ret < 0 ? -errno : 0;
-    } while (ret == -EINTR && ++tries < VFIO_DISPLAY_EINTR_TRIES);
-    trace_vfio_display_query(dpy->vdev->vbasedev.name, flags, type, ret,
+    if (ret < 0) {
+        trace_vfio_display_query_pending(dpy->vdev->vbasedev.name, type);
+        return ret;
+    }
+    *info = call.info;
+    trace_vfio_display_query(dpy->vdev->vbasedev.name, flags, type, call.ret,
                              info->drm_format, info->width, info->height);
-    return ret;
-}
-
-/* one VFIO_DEVICE_GET_GFX_DMABUF: the new fd, or -errno */
-static int vfio_display_get_dmabuf(VFIODisplay *dpy, uint32_t id)
-{
-    int fd, tries = 0;
-
-    do {
-        fd = ioctl(dpy->vdev->vbasedev.fd, VFIO_DEVICE_GET_GFX_DMABUF, &id);
-        fd = fd < 0 ? -errno : fd;
-    } while (fd == -EINTR && ++tries < VFIO_DISPLAY_EINTR_TRIES);
-    return fd;
+    return call.ret;
 }
 
 /*
@@ -133,8 +130,8 @@ int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
 
     ret = vfio_display_query(dpy, dmabuf ? VFIO_GFX_PLANE_TYPE_DMABUF :
                              VFIO_GFX_PLANE_TYPE_REGION, type, &info);
-    if (ret == -ENODEV) {
-        return ret;             /* the vendor driver is not ready yet */
+    if (ret == -ENODEV || ret == -EINPROGRESS) {
+        return ret;             /* not ready, or not answered yet */
     }
     if (ret < 0) {
         vfio_display_query_failed(dpy, type, ret);
@@ -160,19 +157,30 @@ int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
 }
 
 /* GET the dma-buf of @plane and check its size (vfio-display.h) */
-int vfio_display_dmabuf_open(VFIODisplay *dpy, uint32_t type,
-                             const VFIODisplayPlane *plane, uint64_t *size)
+int vfio_display_dmabuf_open(VFIODisplay *dpy, uint32_t *type,
+                             VFIODisplayPlane *plane, uint64_t *size)
 {
-    VFIODisplayFault get = vfio_display_plane_fault(VFIO_DISPLAY_FAULT_GET,
-                                                    type);
+    VFIODisplayCall call = {
+        .kind = VFIO_DISPLAY_CALL_GET,
+        .type = *type,
+        .plane = *plane,
+    };
+    VFIODisplayFault get;
     off_t end;
     int fd;
 
-    fd = vfio_display_get_dmabuf(dpy, plane->id);
+    if (vfio_display_caller_ask(dpy->caller, &call) < 0) {
+        return -EINPROGRESS;
+    }
+    /* the answer may be an earlier GET's: it is the one to keep */
+    *type = call.type;
+    *plane = call.plane;
+    fd = call.ret;
+    get = vfio_display_plane_fault(VFIO_DISPLAY_FAULT_GET, *type);
     if (fd < 0) {
         vfio_display_fault(dpy, get,
                            "GET_GFX_DMABUF of %s plane id %u: %s",
-                           vfio_display_plane_name(type), plane->id,
+                           vfio_display_plane_name(*type), plane->id,
                            strerror(-fd));
         return fd;
     }
@@ -182,10 +190,10 @@ int vfio_display_dmabuf_open(VFIODisplay *dpy, uint32_t type,
                                   end);
     if (end < 0 || end < plane->min_size) {
         vfio_display_fault(dpy, vfio_display_plane_fault(
-                                    VFIO_DISPLAY_FAULT_DMABUF_SIZE, type),
+                                    VFIO_DISPLAY_FAULT_DMABUF_SIZE, *type),
                            "%s plane id %u: %ux%u stride %u needs %" PRIu64
                            " bytes, but the dma-buf has %" PRId64,
-                           vfio_display_plane_name(type), plane->id,
+                           vfio_display_plane_name(*type), plane->id,
                            plane->width, plane->height, plane->stride,
                            plane->min_size, (int64_t)end);
         close(fd);

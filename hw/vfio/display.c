@@ -43,6 +43,8 @@ static const struct {
     COUNTER("direct", direct),
     COUNTER("damage-pixels", damage_pixels),
     COUNTER("faults", faults),
+    COUNTER("slow-calls", slow_calls),
+    COUNTER("longest-wait-ms", longest_wait_ms),
 #undef COUNTER
 };
 
@@ -57,6 +59,8 @@ static void vfio_display_stats_get(Object *obj, Visitor *v, const char *name,
 
     if (vdev->dpy) {
         stats = vdev->dpy->stats;
+        vfio_display_caller_stats(vdev->dpy->caller, &stats.slow_calls,
+                                  &stats.longest_wait_ms);
     }
     if (!visit_start_struct(v, name, NULL, 0, errp)) {
         return;
@@ -77,6 +81,14 @@ out:
     visit_end_struct(v, NULL);
 }
 
+/* a vendor's answer came after its refresh went on: show it now */
+static void vfio_display_answered(void *opaque)
+{
+    VFIODisplay *dpy = opaque;
+
+    graphic_hw_update(dpy->con);
+}
+
 static bool vfio_display_init(VFIOPCIDevice *vdev, const GraphicHwOps *ops,
                               Error **errp)
 {
@@ -85,6 +97,12 @@ static bool vfio_display_init(VFIOPCIDevice *vdev, const GraphicHwOps *ops,
     dpy->vdev = vdev;
     QTAILQ_INIT(&dpy->dmabuf.bufs);
     vdev->dpy = dpy;
+    dpy->caller = vfio_display_caller_new(vdev->vbasedev.name,
+                                          vdev->vbasedev.fd,
+                                          vfio_display_answered, dpy, errp);
+    if (!dpy->caller) {
+        return false;
+    }
     object_property_add(OBJECT(vdev), "display-stats", "VFIODisplayStats",
                         vfio_display_stats_get, NULL, NULL, NULL);
     object_property_set_description(OBJECT(vdev), "display-stats",
@@ -95,7 +113,8 @@ static bool vfio_display_init(VFIOPCIDevice *vdev, const GraphicHwOps *ops,
                                     "rectangles updated, GL updates, "
                                     "refreshes showing a region directly, "
                                     "damaged pixels, "
-                                    "vendor faults");
+                                    "vendor faults, vendor calls a refresh "
+                                    "left behind and the longest one (ms)");
     dpy->con = graphic_console_init(DEVICE(vdev), 0, ops, dpy);
     if (vdev->enable_ramfb) {
         dpy->ramfb = ramfb_setup(errp);
@@ -148,6 +167,8 @@ void vfio_display_reset(VFIOPCIDevice *vdev)
         return;
     }
     trace_vfio_display_reset(vdev->vbasedev.name);
+    /* a query asked before the reset is not shown */
+    vfio_display_vendor_forget(dpy);
     vfio_display_dmabuf_reset(dpy);
     vfio_display_region_reset(dpy);
     /*
@@ -164,6 +185,8 @@ void vfio_display_finalize(VFIOPCIDevice *vdev)
     if (!dpy) {
         return;
     }
+    /* never waits for a call blocked in the vendor driver */
+    vfio_display_caller_free(dpy->caller);
     vfio_display_dmabuf_finalize(dpy);
     vfio_display_region_reset(dpy);
     if (dpy->con) {

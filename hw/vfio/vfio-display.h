@@ -28,6 +28,12 @@
 #define VFIO_DISPLAY_QUERY_PATIENCE 2
 /* dma-buf ids kept imported (each holds one fd) */
 #define VFIO_DISPLAY_DMABUF_CACHE  16
+/*
+ * The vendor's calls (display-call.c): a refresh waits at most WAIT_MS
+ * for their answers, and a call unanswered for SLOW_MS is warned about.
+ */
+#define VFIO_DISPLAY_CALL_WAIT_MS  5
+#define VFIO_DISPLAY_SLOW_MS       1000
 /* a dma-buf refused (too small) is fetched again after this long */
 #define VFIO_DISPLAY_REJECT_RETRY_MS 1000
 /*
@@ -142,6 +148,8 @@ typedef struct VFIODisplayCounters {
     uint64_t direct;                /* refreshes showing a region directly */
     uint64_t damage_pixels;         /* their area */
     uint64_t faults;                /* vendor faults, reported or not */
+    uint64_t slow_calls;            /* vendor calls a refresh left behind */
+    uint64_t longest_wait_ms;       /* the longest vendor call, so far */
 } VFIODisplayCounters;
 
 /*
@@ -177,10 +185,29 @@ typedef struct VFIODisplayCursor {
     VFIODisplayPlane plane;         /* of either: size, position, hotspot */
 } VFIODisplayCursor;
 
+/* a vendor call made on the device's own thread (display-call.c) */
+typedef enum VFIODisplayCallKind {
+    VFIO_DISPLAY_CALL_QUERY,        /* VFIO_DEVICE_QUERY_GFX_PLANE */
+    VFIO_DISPLAY_CALL_GET,          /* VFIO_DEVICE_GET_GFX_DMABUF */
+} VFIODisplayCallKind;
+
+typedef struct VFIODisplayCall {
+    VFIODisplayCallKind kind;
+    uint32_t type;                  /* the plane */
+    uint32_t flags;                 /* QUERY: VFIO_GFX_PLANE_TYPE_* */
+    VFIODisplayPlane plane;         /* GET: the plane whose id is fetched */
+    /* the answer */
+    int ret;                        /* 0 or the GET's fd; -errno */
+    struct vfio_device_gfx_plane_info info;     /* QUERY's */
+} VFIODisplayCall;
+
+typedef struct VFIODisplayCaller VFIODisplayCaller;
+
 /* typedef'd as VFIODisplay in hw/vfio/vfio-common.h */
 struct VFIODisplay {
     VFIOPCIDevice *vdev;
     QemuConsole *con;
+    VFIODisplayCaller *caller;      /* the vendor's calls, off the loop */
     RAMFBState *ramfb;
     bool guest_scanout;             /* the guest driver has a plane up */
     bool faulted[VFIO_DISPLAY_FAULT__MAX];
@@ -651,15 +678,34 @@ void vfio_display_cursor_show(VFIODisplay *dpy, const VFIODisplayPlane *p,
 /* ---- Vendor layer: display-vendor.c, no console state ----------------- */
 
 /**
+ * vfio_display_vendor_refresh: a refresh begins
+ * @dpy: the display
+ *
+ * Its vendor calls wait at most VFIO_DISPLAY_CALL_WAIT_MS in all.
+ */
+void vfio_display_vendor_refresh(VFIODisplay *dpy);
+
+/**
+ * vfio_display_vendor_forget: the device's state changed
+ * @dpy: the display
+ *
+ * A reset, a new EDID, ramfb shown: plane queries asked before are
+ * dropped when they answer, never shown.
+ */
+void vfio_display_vendor_forget(VFIODisplay *dpy);
+
+/**
  * vfio_display_query: one VFIO_DEVICE_QUERY_GFX_PLANE
  * @dpy: the display
  * @flags: VFIO_GFX_PLANE_TYPE_* (with PROBE to ask what is supported)
  * @type: the plane, VFIO_DISPLAY_PLANE_PRIMARY or _CURSOR
  * @info: the answer, zeroed first
  *
- * An interrupted ioctl is tried again, a few times.
+ * Made on the device's vendor thread; an interrupted ioctl is tried
+ * again, a few times.
  *
- * Returns: 0 or -errno.
+ * Returns: 0, -EINPROGRESS if the vendor has not answered within the
+ * refresh's budget, or -errno.
  */
 int vfio_display_query(VFIODisplay *dpy, uint32_t flags, uint32_t type,
                        struct vfio_device_gfx_plane_info *info);
@@ -667,20 +713,24 @@ int vfio_display_query(VFIODisplay *dpy, uint32_t flags, uint32_t type,
 /**
  * vfio_display_dmabuf_open: GET the dma-buf of @plane, checked
  * @dpy: the display
- * @type: the plane, VFIO_DISPLAY_PLANE_PRIMARY or _CURSOR
- * @plane: a plane vfio_display_plane_get() reported
+ * @type: the plane, VFIO_DISPLAY_PLANE_PRIMARY or _CURSOR; set to the
+ * plane the answer is for
+ * @plane: a plane vfio_display_plane_get() reported; set to the plane the
+ * answer is for
  * @size: the dma-buf's size, set on success
  *
  * One VFIO_DEVICE_GET_GFX_DMABUF, never for an id whose fd is still
  * open (a kernel bug on mbochs), and the buffer's size checked against
- * the plane's geometry.  Faults are reported.
+ * the plane's geometry.  Faults are reported.  The vendor's late answer
+ * to an earlier GET may come instead: then @type and @plane are that
+ * GET's, and its fd must be kept all the same (not fetched twice).
  *
  * Returns: the new fd; -EMSGSIZE if the buffer cannot hold the plane (a
- * buffer stays that way), or the GET's -errno (a stale id, or a device
- * error).
+ * buffer stays that way), -EINPROGRESS if the vendor has not answered
+ * yet, or the GET's -errno (a stale id, or a device error).
  */
-int vfio_display_dmabuf_open(VFIODisplay *dpy, uint32_t type,
-                             const VFIODisplayPlane *plane, uint64_t *size);
+int vfio_display_dmabuf_open(VFIODisplay *dpy, uint32_t *type,
+                             VFIODisplayPlane *plane, uint64_t *size);
 
 /**
  * vfio_display_dmabuf_check: may a fetched dma-buf show @plane?
@@ -740,10 +790,75 @@ const char *vfio_display_plane_name(uint32_t type);
  * fault is the caller's to declare: it may find more wrong with it.
  *
  * Returns: 1 with @plane set, 0 if there is none, -ENODEV if the vendor
- * driver is not ready (not a fault), another -errno after a fault.
+ * driver is not ready (not a fault), -EINPROGRESS if it has not answered
+ * yet (not a fault: keep what is shown), another -errno after a fault.
  */
 int vfio_display_plane_get(VFIODisplay *dpy, bool dmabuf, uint32_t type,
                            VFIODisplayPlane *plane);
+
+/* ---- Vendor layer, its bottom: display-call.c ------------------------- */
+
+/**
+ * vfio_display_caller_new: the device's vendor thread
+ * @name: the device's name, for messages
+ * @fd: the device fd; the thread calls on a duplicate of its own
+ * @notify: called in the main loop when an answer comes that no refresh
+ * waited for
+ * @opaque: for @notify
+ * @errp: where a failure is reported
+ *
+ * Returns: the caller, or NULL with @errp set.
+ */
+VFIODisplayCaller *vfio_display_caller_new(const char *name, int fd,
+                                           QEMUBHFunc *notify, void *opaque,
+                                           Error **errp);
+
+/**
+ * vfio_display_caller_free: the device goes
+ * @c: the caller, or NULL
+ *
+ * Never waits: a call blocked in the vendor driver keeps the thread and
+ * its duplicate of the device fd until it returns; then both go, and a
+ * dma-buf it brought is closed.  @notify is not called any more.
+ */
+void vfio_display_caller_free(VFIODisplayCaller *c);
+
+/**
+ * vfio_display_caller_refresh: a refresh begins its wait budget
+ * @c: the caller
+ */
+void vfio_display_caller_refresh(VFIODisplayCaller *c);
+
+/**
+ * vfio_display_caller_forget: queries asked so far are not to be shown
+ * @c: the caller
+ */
+void vfio_display_caller_forget(VFIODisplayCaller *c);
+
+/**
+ * vfio_display_caller_ask: make @call, or take its answer
+ * @c: the caller
+ * @call: the call; its answer (ret, info) on success
+ *
+ * A call of @call's kind that answered meanwhile is the answer (a query
+ * asked before vfio_display_caller_forget() is dropped).  Otherwise
+ * @call is queued, one call in flight at a time, and waited for until
+ * the refresh's budget runs out.  GET has one slot for both planes: its
+ * answer may be the fd of a GET asked earlier, for @call->plane as it
+ * was then (the caller owns that fd).
+ *
+ * Returns: 0 with the answer in @call, or -EINPROGRESS.
+ */
+int vfio_display_caller_ask(VFIODisplayCaller *c, VFIODisplayCall *call);
+
+/**
+ * vfio_display_caller_stats: calls left behind, the longest one
+ * @c: the caller
+ * @slow_calls: set to the answers taken after their refresh went on
+ * @longest_ms: set to the longest call, the one in flight included
+ */
+void vfio_display_caller_stats(VFIODisplayCaller *c, uint64_t *slow_calls,
+                               uint64_t *longest_ms);
 
 /* ---- Pure helpers: display-plane.c, display-convert.c ----------------- */
 

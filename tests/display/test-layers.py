@@ -36,7 +36,8 @@ LAYERS = {
     "display-edid.c": 4,                # the EDID region
     "display-damage.c": 3,              # the surface layer: the shadow,
     "display-surface.c": 2,             # and what the console is shown
-    "display-vendor.c": 1,              # the vendor layer
+    "display-vendor.c": 1,              # the vendor layer,
+    "display-call.c": 0,                # its thread, at the bottom
     "display-plane.c": 0,               # pure helpers
     "display-convert.c": 0,
 }

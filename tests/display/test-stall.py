@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Slow and hung vendor drivers: the display asks the vendor from a thread
+# of its own, so QMP keeps answering while a VNC client asks for frames
+# and the vendor takes a second, or never answers; the last frame stays,
+# one warning says so and one line when the vendor answers again; a reset,
+# quit and SIGTERM complete while a call is blocked.  TAP output.
+#
+# usage: test-stall.py SIMLIB QEMU [PROBE]
+
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
+sys.path.insert(0, HERE)
+from simtap import Tap, control, until  # noqa: E402
+from display import CONFIG, GVT, Qemu, present_xy, wrong  # noqa: E402
+import rfb  # noqa: E402
+
+SIMLIB, QEMU = sys.argv[1:3]
+NVIDIA = "dddddddd-0000-4000-8000-0000000000d1"
+# what QMP may take while the vendor stalls (a refresh waits 5 ms; the
+# rest is this machine, the sanitizers and the VNC encoder)
+QMP_DEADLINE = 0.25
+# quit and SIGTERM with a call blocked: 1 s, more under the sanitizers
+EXIT_DEADLINE = 3.0 if "ASAN_OPTIONS" in os.environ else 1.0
+tap = Tap()
+ok = tap.ok
+
+
+class Viewer(threading.Thread):
+    """A VNC client asking for frames all the time; counts updates."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.client = rfb.Rfb(port)
+        self.updates = 0
+        self.stopped = False
+
+    def run(self):
+        try:
+            while not self.stopped:
+                self.client.request(1)
+                self.client.read_update()
+                self.updates += 1
+        except OSError:
+            pass
+
+    def stop(self):
+        self.stopped = True
+        self.client.close()
+
+
+def round_trips(q, seconds, period=0.02):
+    """QMP query-status round trips over @seconds, in seconds."""
+    rtt = []
+    end = time.time() + seconds
+    while time.time() < end:
+        t = time.time()
+        q.qmp.cmd("query-status")
+        rtt.append(time.time() - t)
+        time.sleep(period)
+    return rtt
+
+
+def rtt_text(rtt):
+    s = sorted(rtt)
+    return "p50 %.1f ms, max %.1f ms over %d" % (
+        s[len(s) // 2] * 1000, s[-1] * 1000, len(s))
+
+
+def start(tmp, uuid, extra=()):
+    port = rfb.free_port()
+    q = Qemu(QEMU, SIMLIB, tmp, uuid, extra=["-vnc", "127.0.0.1:%d"
+                                             % (port - 5900)] + list(extra))
+    return q, Viewer(port)
+
+
+def shows(q, w=640, h=480):
+    """The screendump is the xy pattern at @w x @h."""
+    img, _ = q.dump()
+    return img and img[:2] == (w, h) and wrong(img) == 0
+
+
+def test_slow(tmp):
+    """A vendor that takes a second for every plane query."""
+    q, viewer = start(tmp, GVT)
+    present_xy(tmp)
+    viewer.start()
+    first = until(lambda: shows(q), 10, 0.2)
+    control(tmp, "stall %s query:1000" % GVT)
+    rtt = round_trips(q, 4)
+    present_xy(tmp, 800, 600)
+    shown = until(lambda: shows(q, 800, 600), 10, 0.2)
+    stats = q.stats()
+    viewer.stop()
+    err = q.stop()
+    ok(first and max(rtt) < QMP_DEADLINE,
+       "slow vendor (1 s a query, gvt, VNC): QMP answers within %d ms (%s)"
+       % (QMP_DEADLINE * 1000, rtt_text(rtt)))
+    ok(shown, "slow vendor: a new mode still shows, when the vendor says")
+    ok(stats["slow-calls"] > 0 and stats["longest-wait-ms"] >= 1000,
+       "slow vendor: display-stats count slow calls (%d) and the longest "
+       "wait (%d ms)" % (stats["slow-calls"], stats["longest-wait-ms"]))
+    ok(err.count("has not answered") == 1 and err.count("answered") == 2,
+       "slow vendor: one warning and one line when it answers, not one a "
+       "call", err)
+
+
+def test_hang(tmp):
+    """A vendor that never answers, until released; a reset meanwhile."""
+    q, viewer = start(tmp, GVT)
+    present_xy(tmp)
+    viewer.start()
+    until(lambda: shows(q), 10, 0.2)
+    fds = q.fds()
+    control(tmp, "stall %s query/primary:hang" % GVT)
+    rtt = round_trips(q, 2.5)
+    still = shows(q)
+    stats = q.stats()
+    hung = control(tmp, "hung " + GVT)
+    t = time.time()
+    reset = "return" in q.qmp.cmd("system_reset")
+    reset_s = time.time() - t
+    rtt += round_trips(q, 1)
+    control(tmp, "release " + GVT)
+    present_xy(tmp)         # the reset turned gvt's planes off
+    again = until(lambda: shows(q), 10, 0.2)
+    time.sleep(0.5)
+    fds_after = q.fds()
+    present_xy(tmp, 800, 600)
+    shown = until(lambda: shows(q, 800, 600), 10, 0.2)
+    viewer.stop()
+    err = q.stop()
+    ok(hung == "ok 1" and max(rtt) < QMP_DEADLINE,
+       "hung vendor (gvt, VNC): QMP answers within %d ms (%s)"
+       % (QMP_DEADLINE * 1000, rtt_text(rtt)), hung)
+    ok(still and stats["longest-wait-ms"] >= 2000,
+       "hung vendor: the last frame stays; display-stats see the wait "
+       "(%d ms)" % stats["longest-wait-ms"])
+    ok(reset and reset_s < QMP_DEADLINE,
+       "hung vendor: system_reset completes (%.0f ms)" % (reset_s * 1000))
+    ok(again and shown, "hung vendor: released, the frame and then a new "
+       "mode show")
+    ok(err.count("has not answered") == 1 and
+       "answered QUERY_GFX_PLANE (primary) after" in err,
+       "hung vendor: one warning, one line when it answers again", err)
+    ok(fds_after <= fds, "hung vendor: no fd leaked over the hang and the "
+       "reset (%d, then %d)" % (fds, fds_after))
+
+
+def test_exit(tmp, how):
+    """quit or SIGTERM while a call is blocked in the vendor."""
+    q, viewer = start(tmp, GVT)
+    present_xy(tmp)
+    viewer.start()
+    until(lambda: shows(q), 10, 0.2)
+    control(tmp, "stall %s query:hang" % GVT)
+    until(lambda: control(tmp, "hung " + GVT) == "ok 1", 5, 0.1)
+    t = time.time()
+    if how == "quit":
+        q.qmp.file.write('{"execute": "quit"}\n')
+        q.qmp.file.flush()
+    else:
+        q.proc.send_signal(signal.SIGTERM)
+    try:
+        q.proc.wait(10)
+    except Exception:
+        pass
+    took = time.time() - t
+    viewer.stop()
+    err = q.stop()
+    ok(q.proc.returncode == 0 and took < EXIT_DEADLINE,
+       "%s with a call blocked: QEMU exits in %.2f s (status %s)"
+       % (how, took, q.proc.returncode), err)
+
+
+def test_get_hang(tmp):
+    """GET_GFX_DMABUF hangs on a flip: QMP answers, the frame stays."""
+    q, viewer = start(tmp, GVT)
+    present_xy(tmp)
+    viewer.start()
+    until(lambda: shows(q), 10, 0.2)
+    control(tmp, "stall %s get:hang" % GVT)
+    control(tmp, "present %s format=XRGB8888 width=640 height=480 "
+            "buffer=1 pattern=0xff00ff00" % GVT)
+    rtt = round_trips(q, 2)
+    still = shows(q)
+    control(tmp, "release " + GVT)
+    img = until(lambda: (lambda i: i and i[2][:3] == b"\x00\xff\x00" and
+                         i)(q.dump()[0]), 10, 0.2)
+    viewer.stop()
+    err = q.stop()
+    ok(max(rtt) < QMP_DEADLINE and still,
+       "hung GET on a flip: QMP answers (%s), the last frame stays"
+       % rtt_text(rtt))
+    ok(img and q.proc.returncode == 0,
+       "hung GET: released, the flipped buffer shows", err)
+
+
+def test_nvidia(tmp):
+    """nvidia-vgpu-mgr hung: the driver times the query out after 8 s."""
+    q, viewer = start(tmp, NVIDIA)
+    control(tmp, "mode %s width=640 height=480 depth=32 pattern=xy" % NVIDIA)
+    viewer.start()
+    first = until(lambda: shows(q), 10, 0.2)
+    control(tmp, "manager %s answer=never" % NVIDIA)
+    # two timeouts in a row (8 s each) make a fault: the first is patience
+    rtt = round_trips(q, 18)
+    still = shows(q)
+    stats = q.stats()
+    control(tmp, "manager %s answer=now" % NVIDIA)
+    control(tmp, "mode %s width=800 height=600 depth=32 pattern=xy"
+            % NVIDIA)
+    shown = until(lambda: shows(q, 800, 600), 20, 0.2)
+    viewer.stop()
+    err = q.stop()
+    ok(first and max(rtt) < QMP_DEADLINE and still,
+       "nvidia, manager hung: QMP answers (%s), the last frame stays"
+       % rtt_text(rtt))
+    ok(stats["faults"] > 0 and "Connection timed out" in err,
+       "nvidia: the driver's -ETIMEDOUT after 8 s is a fault, reported",
+       err)
+    ok(shown, "nvidia: the manager answers again, the new mode shows")
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "config"), "w") as f:
+            f.write(CONFIG + "%s nvidia group=75\n" % NVIDIA)
+        test_slow(tmp)
+        test_hang(tmp)
+        test_get_hang(tmp)
+        test_exit(tmp, "quit")
+        test_exit(tmp, "sigterm")
+        test_nvidia(tmp)
+    return tap.done()
+
+
+sys.exit(main())
