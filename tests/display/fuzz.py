@@ -166,6 +166,9 @@ def probe_support(simlib, tmp):
 
 
 # ---------------------------------------------------------------- steps
+# what QMP may take after a step, whatever the vendor's calls take
+QMP_STALL_S = 1.0
+
 class Gen:
     """Random steps for one sequence, from its own seeded generator; a
     shadow of the plane (size, bytes a pixel) keeps values near the edges
@@ -244,6 +247,21 @@ class Gen:
         plane = "" if op == "get" else r.choice(["", "/primary", "/cursor"])
         return "ctl fault %s%s:%s%s" % (op, plane, r.choice(ERRNOS),
                                         self.count())
+
+    def stall(self):
+        """A slow or hung plane query or GET (released by "clear" or
+        "release").  Not region reads and writes: the EDID region's and
+        config space are still written from the main loop (the docs)."""
+        r = self.r
+        op = r.choice(["query", "query", "get"])
+        which = r.choice(["", "/primary", "/cursor"]) if op == "query" else ""
+        wait = r.choice(["5", "50", "300", "1200", "hang"])
+        if self.model == "nvidia" and wait in ("1200", "hang"):
+            # nvidia's driver holds its ops_lock over the wait: QEMU's
+            # own calls on the device (GET_REGION_INFO at a region's
+            # set-up, reset) wait behind it there, as on a real host
+            wait = "300"
+        return "ctl stall %s%s:%s%s" % (op, which, wait, self.count())
 
     def draw(self):
         r = self.r
@@ -324,7 +342,8 @@ class Gen:
         ops = MODELS[self.model]["ops"]
         kinds = [(12, "dump"), (4, "wait"), (10, "hostile"), (8, "fault"),
                  (10, "clear"), (1, "reset"), (1, "stopcont"),
-                 (0.3, "unplug"), (1, "edid")]
+                 (0.3, "unplug"), (1, "edid"), (3, "stall"),
+                 (2, "release")]
         if CONSOLES[self.console].get("vnc"):
             kinds.append((3, "resize"))
         for op in ops:
@@ -339,6 +358,10 @@ class Gen:
             return self.hostile()
         if kind == "fault":
             return self.fault()
+        if kind == "stall":
+            return self.stall()
+        if kind == "release":
+            return "ctl release"
         if kind == "clear":
             return "ctl clear"
         if kind == "reset":
@@ -579,9 +602,14 @@ class Run:
         """QEMU is alive and answers query-status."""
         if self.proc.poll() is not None:
             self.died(where)
+        t = time.time()
         rsp = self.cmd("query-status")
         if "return" not in rsp:
             raise Failure("qmp", "query-status: %s" % rsp)
+        # the main loop never waits on the vendor (a refresh: 5 ms)
+        if time.time() - t > QMP_STALL_S:
+            raise Failure("stall", "query-status took %.2f s after '%s'"
+                          % (time.time() - t, where))
 
     # --- what a step does
     def step(self, line):
