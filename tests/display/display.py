@@ -27,10 +27,13 @@ class Qemu:
     """Our QEMU on simulated device @uuid (id "vgpu"), stopped (-S)."""
 
     def __init__(self, qemu, simlib, tmp, uuid, display="none",
-                 device="vfio-pci", props="display=on", extra=(), env=None):
+                 device="vfio-pci", props="display=on", extra=(), env=None,
+                 before=()):
+        """@before: arguments before the device's (a bus it plugs into)."""
         self.tmp = tmp
         args = [qemu, "-M", "q35", "-nodefaults", "-display", display, "-S",
-                "-qmp", "unix:%s/qmp.sock,server=on,wait=off" % tmp,
+                "-qmp", "unix:%s/qmp.sock,server=on,wait=off" % tmp] + \
+            list(before) + [
                 "-device", "%s,sysfsdev=/sys/bus/mdev/devices/%s,%s,id=vgpu"
                 % (device, uuid, props)] + list(extra)
         e = sim_env(simlib, tmp)

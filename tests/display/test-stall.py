@@ -75,10 +75,10 @@ def rtt_text(rtt):
         s[len(s) // 2] * 1000, s[-1] * 1000, len(s))
 
 
-def start(tmp, uuid, extra=()):
+def start(tmp, uuid, extra=(), props="display=on", before=()):
     port = rfb.free_port()
-    q = Qemu(QEMU, SIMLIB, tmp, uuid, extra=["-vnc", "127.0.0.1:%d"
-                                             % (port - 5900)] + list(extra))
+    q = Qemu(QEMU, SIMLIB, tmp, uuid, props=props, before=before,
+             extra=["-vnc", "127.0.0.1:%d" % (port - 5900)] + list(extra))
     return q, Viewer(port)
 
 
@@ -230,6 +230,54 @@ def test_nvidia(tmp):
     ok(shown, "nvidia: the manager answers again, the new mode shows")
 
 
+def test_unplug(tmp, guest):
+    """device_del of vfio-pci on a PCIe root port while a call hangs: the
+    busybox guest's pciehp takes it out; the thread keeps its duplicate
+    of the device fd until the call returns, then nothing is left."""
+    serial = os.path.join(tmp, "serial.log")
+    q, viewer = start(tmp, GVT, [
+        "-m", "512", "-serial", "file:" + serial,
+        "-kernel", os.path.join(guest, "vmlinuz"),
+        "-initrd", os.path.join(guest, "initrd.gz"),
+        "-append", "console=ttyS0 panic=-1"],
+        props="display=on,bus=rp1",
+        before=["-device", "pcie-root-port,id=rp1,chassis=1,slot=1"])
+    present_xy(tmp)
+    q.qmp.cmd("cont")
+    booted = until(lambda: "guest: booted" in open(serial).read(), 300, 0.5)
+    viewer.start()
+    until(lambda: shows(q), 10, 0.2)
+    fds = q.fds()
+    control(tmp, "stall %s query:hang" % GVT)
+    until(lambda: control(tmp, "hung " + GVT) == "ok 1", 5, 0.1)
+    q.qmp.cmd("device_del", id="vgpu")
+    rtt = []
+    end = time.time() + 60
+    gone = False
+    while time.time() < end and not gone:
+        rtt += round_trips(q, 0.5)
+        gone = "error" in q.qmp.cmd("qom-get",
+                                    path="/machine/peripheral/vgpu",
+                                    property="type")
+    # the mdev's removal waits for its last fd: the blocked call's
+    held = control(tmp, "unplug " + GVT)
+    fds_hung = q.fds()
+    control(tmp, "release " + GVT)
+    removed = until(lambda: (GVT + ":gvt:removed") in
+                    control(tmp, "devices"), 10, 0.2)
+    fds_after = q.fds()
+    viewer.stop()
+    err = q.stop()
+    ok(booted and gone and max(rtt) < QMP_DEADLINE,
+       "unplug with a call blocked: device_del completes, QMP answers "
+       "(%s)" % rtt_text(rtt), err)
+    ok(held == "ok pending" and removed and fds_after < fds_hung,
+       "unplug: the blocked call holds the device until it returns; then "
+       "its fd goes (%d before, %d unplugged, %d released)"
+       % (fds, fds_hung, fds_after), held)
+    ok(q.proc.returncode == 0, "unplug: QEMU quits cleanly", err)
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "config"), "w") as f:
@@ -240,6 +288,13 @@ def main():
         test_exit(tmp, "quit")
         test_exit(tmp, "sigterm")
         test_nvidia(tmp)
+        # the busybox guest of tests/guest, beside the probe's build dir
+        guest = os.path.join(os.path.dirname(os.path.dirname(
+            os.path.abspath(sys.argv[3]))), "guest") if len(sys.argv) > 3 \
+            else ""
+        if ok(os.path.exists(os.path.join(guest, "vmlinuz")),
+              "unplug: the busybox guest is built (%s)" % guest):
+            test_unplug(tmp, guest)
     return tap.done()
 
 
