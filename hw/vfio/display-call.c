@@ -290,11 +290,19 @@ static void vfio_display_call_seen(VFIODisplayCaller *c, VFIODisplaySlot *s)
     }
 }
 
-/* wait for @s until the refresh's deadline; true if it answered */
+/*
+ * Wait for @s until the refresh's deadline; true if it answered.  Only
+ * for a call this refresh asked: one a vendor has sat on since an
+ * earlier refresh costs a refresh nothing.
+ */
 static bool vfio_display_call_wait(VFIODisplayCaller *c, VFIODisplaySlot *s)
 {
     int64_t now = get_clock();
 
+    if (s->asked_ns < c->deadline_ns - VFIO_DISPLAY_CALL_WAIT_MS * SCALE_MS) {
+        vfio_display_call_slow(c, now);
+        return false;
+    }
     c->waiting = true;
     while (s->state != VFIO_DISPLAY_CALL_DONE && now < c->deadline_ns) {
         qemu_cond_timedwait(&c->answered, &c->lock,

@@ -30,9 +30,11 @@
 #define VFIO_DISPLAY_DMABUF_CACHE  16
 /*
  * The vendor's calls (display-call.c): a refresh waits at most WAIT_MS
- * for their answers, and a call unanswered for SLOW_MS is warned about.
+ * for the answers to the calls it asked (a fast vendor's answer comes in
+ * microseconds, a loaded host's thread may take a few milliseconds to
+ * run), and a call unanswered for SLOW_MS is warned about.
  */
-#define VFIO_DISPLAY_CALL_WAIT_MS  5
+#define VFIO_DISPLAY_CALL_WAIT_MS  15
 #define VFIO_DISPLAY_SLOW_MS       1000
 /* a dma-buf refused (too small) is fetched again after this long */
 #define VFIO_DISPLAY_REJECT_RETRY_MS 1000

@@ -606,7 +606,7 @@ class Run:
         rsp = self.cmd("query-status")
         if "return" not in rsp:
             raise Failure("qmp", "query-status: %s" % rsp)
-        # the main loop never waits on the vendor (a refresh: 5 ms)
+        # the main loop never waits on the vendor (a refresh: 15 ms)
         if time.time() - t > QMP_STALL_S:
             raise Failure("stall", "query-status took %.2f s after '%s'"
                           % (time.time() - t, where))

@@ -25,7 +25,7 @@ import rfb  # noqa: E402
 
 SIMLIB, QEMU = sys.argv[1:3]
 NVIDIA = "dddddddd-0000-4000-8000-0000000000d1"
-# what QMP may take while the vendor stalls (a refresh waits 5 ms; the
+# what QMP may take while the vendor stalls (a refresh waits 15 ms; the
 # rest is this machine, the sanitizers and the VNC encoder)
 QMP_DEADLINE = 0.25
 # quit and SIGTERM with a call blocked: 1 s, more under the sanitizers
