@@ -271,7 +271,8 @@ static void vfio_display_call_slow(VFIODisplayCaller *c, int64_t now)
 
 /*
  * The main loop finds answer @s, taken or dropped: a stall it ends is
- * told once; a quick answer ends the stall.  Locked.
+ * told once; an answer within a refresh's wait ends the stall (a vendor
+ * slow all the time is one stall, not a message a call).  Locked.
  */
 static void vfio_display_call_seen(VFIODisplayCaller *c, VFIODisplaySlot *s)
 {
@@ -280,7 +281,8 @@ static void vfio_display_call_seen(VFIODisplayCaller *c, VFIODisplaySlot *s)
     c->longest_ns = MAX(c->longest_ns, took);
     trace_vfio_display_call(c->name, vfio_display_call_name(&s->call),
                             s->call.ret, took / SCALE_US);
-    if (took < VFIO_DISPLAY_SLOW_MS * SCALE_MS) {
+    if (took < VFIO_DISPLAY_CALL_WAIT_MS * SCALE_MS) {
+        /* answered within a refresh's wait: the stall is over */
         c->slow_warned = c->slow_told = false;
     } else if (c->slow_warned && !c->slow_told) {
         c->slow_told = true;
