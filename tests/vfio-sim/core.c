@@ -1229,43 +1229,19 @@ static long dmabuf_ioctl(SimFile *f, unsigned long req, void *arg)
 
 /* ---- dispatch from the shim ------------------------------------------ */
 
-/* a device call begins: the driver's own lock, its stalls, its waits */
-static long device_call_begin(SimDevice *dev, unsigned long req, void *arg,
-                              bool rw, uint64_t pos)
+/* the driver's own lock around a device call (SimModelOps.device_lock) */
+static void device_lock(SimDevice *dev)
 {
     if (dev->ops->device_lock) {
         pthread_mutex_lock(&dev->device_lock);
     }
-    if (rw) {
-        sim_stall_rw(dev, pos);
-        return 0;
-    }
-    sim_stall_ioctl(dev, req, arg);
-    return dev->ops->wait ? dev->ops->wait(dev, req, arg) : 0;
 }
 
-static void device_call_end(SimDevice *dev)
+static void device_unlock(SimDevice *dev)
 {
     if (dev->ops->device_lock) {
         pthread_mutex_unlock(&dev->device_lock);
     }
-}
-
-static long file_ioctl(SimFile *f, unsigned long req, void *arg);
-
-long sim_file_ioctl(SimFile *f, unsigned long req, void *arg)
-{
-    long ret;
-
-    if (f->type != SIM_FILE_DEVICE) {
-        return file_ioctl(f, req, arg);
-    }
-    ret = device_call_begin(f->u.dev, req, arg, false, 0);
-    if (!ret) {
-        ret = file_ioctl(f, req, arg);
-    }
-    device_call_end(f->u.dev);
-    return ret;
 }
 
 static long file_ioctl(SimFile *f, unsigned long req, void *arg)
@@ -1305,6 +1281,29 @@ static long file_ioctl(SimFile *f, unsigned long req, void *arg)
     return ret;
 }
 
+/*
+ * A device ioctl: under the driver's own lock, its stalls and waits
+ * (outside the simulator's lock), then the model.
+ */
+long sim_file_ioctl(SimFile *f, unsigned long req, void *arg)
+{
+    SimDevice *dev;
+    long ret;
+
+    if (f->type != SIM_FILE_DEVICE) {
+        return file_ioctl(f, req, arg);
+    }
+    dev = f->u.dev;
+    device_lock(dev);
+    sim_stall_ioctl(dev, req, arg);
+    ret = dev->ops->wait ? dev->ops->wait(dev, req, arg) : 0;
+    if (!ret) {
+        ret = file_ioctl(f, req, arg);
+    }
+    device_unlock(dev);
+    return ret;
+}
+
 ssize_t sim_file_rw(SimFile *f, void *buf, size_t count, uint64_t pos,
                     bool is_write)
 {
@@ -1313,11 +1312,12 @@ ssize_t sim_file_rw(SimFile *f, void *buf, size_t count, uint64_t pos,
     if (f->type != SIM_FILE_DEVICE) {
         return -EINVAL;  /* container and group have no read/write */
     }
-    device_call_begin(f->u.dev, 0, NULL, true, pos);
+    device_lock(f->u.dev);
+    sim_stall_rw(f->u.dev, pos);
     pthread_mutex_lock(&sim_lock);
     ret = f->u.dev->ops->rw(f->u.dev, buf, count, pos, is_write);
     pthread_mutex_unlock(&sim_lock);
-    device_call_end(f->u.dev);
+    device_unlock(f->u.dev);
     return ret;
 }
 
@@ -1395,49 +1395,6 @@ void sim_file_dup(int oldfd, int newfd)
     pthread_mutex_unlock(&sim_lock);
 }
 
-/*
- * An fd's call holds a reference to its file until it returns (fdget and
- * fdput in the kernel's ioctl, read, write and mmap paths): a close from
- * another thread meanwhile frees the fd, and the file is released when
- * the call returns.  NULL if @fd is not ours.
- */
-SimFile *sim_file_get(int fd)
-{
-    SimFile *f;
-
-    pthread_mutex_lock(&sim_lock);
-    f = sim_file(fd);
-    if (f) {
-        f->refs++;
-    }
-    pthread_mutex_unlock(&sim_lock);
-    return f;
-}
-
-static void sim_file_unref(SimFile *f);
-
-void sim_file_put(SimFile *f)
-{
-    if (f) {
-        pthread_mutex_lock(&sim_lock);
-        sim_file_unref(f);
-        pthread_mutex_unlock(&sim_lock);
-    }
-}
-
-void sim_file_close(int fd)
-{
-    SimFile *f;
-
-    pthread_mutex_lock(&sim_lock);
-    f = sim_file(fd);
-    if (f) {
-        files[fd] = NULL;
-        sim_file_unref(f);
-    }
-    pthread_mutex_unlock(&sim_lock);
-}
-
 /* the file's last reference (fd or call) goes: it is released.  Locked. */
 static void sim_file_unref(SimFile *f)
 {
@@ -1462,6 +1419,48 @@ static void sim_file_unref(SimFile *f)
     }
     free(f);
 }
+
+/*
+ * An fd's call holds a reference to its file until it returns (fdget and
+ * fdput in the kernel's ioctl, read, write and mmap paths): a close from
+ * another thread meanwhile frees the fd, and the file is released when
+ * the call returns.  NULL if @fd is not ours.
+ */
+SimFile *sim_file_get(int fd)
+{
+    SimFile *f;
+
+    pthread_mutex_lock(&sim_lock);
+    f = sim_file(fd);
+    if (f) {
+        f->refs++;
+    }
+    pthread_mutex_unlock(&sim_lock);
+    return f;
+}
+
+void sim_file_put(SimFile *f)
+{
+    if (f) {
+        pthread_mutex_lock(&sim_lock);
+        sim_file_unref(f);
+        pthread_mutex_unlock(&sim_lock);
+    }
+}
+
+void sim_file_close(int fd)
+{
+    SimFile *f;
+
+    pthread_mutex_lock(&sim_lock);
+    f = sim_file(fd);
+    if (f) {
+        files[fd] = NULL;
+        sim_file_unref(f);
+    }
+    pthread_mutex_unlock(&sim_lock);
+}
+
 
 ssize_t sim_chunked_rw(SimDevice *dev, void *buf, size_t count, uint64_t pos,
                        bool is_write, SimAccessFn access)

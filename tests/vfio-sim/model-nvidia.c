@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 #include <libdrm/drm_fourcc.h>
 #include <linux/pci_regs.h>
@@ -378,7 +377,7 @@ static long nv_wait(SimDevice *dev, unsigned long req, void *arg)
     struct vfio_device_gfx_plane_info *p = arg;
     Nvidia *s = dev->state;
     int ms = __atomic_load_n(&s->manager_ms, __ATOMIC_RELAXED);
-    struct timespec ts;
+    bool answers = ms > 0 && ms < NV_MANAGER_TIMEOUT_MS;
 
     if (req != VFIO_DEVICE_QUERY_GFX_PLANE || !ms ||
         p->argsz < offsetof(struct vfio_device_gfx_plane_info,
@@ -387,14 +386,8 @@ static long nv_wait(SimDevice *dev, unsigned long req, void *arg)
         (p->flags & VFIO_GFX_PLANE_TYPE_PROBE)) {
         return 0;
     }
-    ts.tv_sec = (ms < 0 || ms >= NV_MANAGER_TIMEOUT_MS ?
-                 NV_MANAGER_TIMEOUT_MS : ms) / 1000;
-    ts.tv_nsec = (ms < 0 || ms >= NV_MANAGER_TIMEOUT_MS ? 0 : ms % 1000) *
-                 1000000L;
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-        /* the rest of it */
-    }
-    if (ms < 0 || ms >= NV_MANAGER_TIMEOUT_MS) {
+    sim_sleep_ms(answers ? ms : NV_MANAGER_TIMEOUT_MS);
+    if (!answers) {
         sim_count(dev, "nvidia-manager-timeout");
         return -ETIMEDOUT;
     }

@@ -303,6 +303,8 @@ unsigned sim_stall_hung(SimDevice *dev);
 /* before a device ioctl or read/write: never under the simulator's lock */
 void sim_stall_ioctl(SimDevice *dev, unsigned long req, const void *arg);
 void sim_stall_rw(SimDevice *dev, uint64_t pos);
+/* sleep @ms milliseconds, signals or not */
+void sim_sleep_ms(long ms);
 
 /* The control socket (control.c) */
 void sim_control_start(void);

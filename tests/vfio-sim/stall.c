@@ -188,7 +188,7 @@ static void wait_released(SimStalls *s)
     pthread_mutex_unlock(&hang_lock);
 }
 
-static void wait_ms(long ms)
+void sim_sleep_ms(long ms)
 {
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
@@ -233,7 +233,7 @@ static void stall(SimDevice *dev, int call, uint32_t which)
     if (ms == -1) {
         wait_released(s);
     } else if (ms > 0) {
-        wait_ms(ms);
+        sim_sleep_ms(ms);
     }
 }
 

@@ -6,7 +6,6 @@
  */
 #include <libgen.h>
 #include <pthread.h>
-#include <time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <libdrm/drm_fourcc.h>
@@ -236,28 +235,17 @@ static void test_faults(void)
     close_dev(&g2);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 typedef struct Blocked {
     int fd, ret;
     struct vfio_device_gfx_plane_info p;
-    double took;
 } Blocked;
 
 static void *blocked_query(void *opaque)
 {
     Blocked *b = opaque;
-    double t = now_s();
 
     b->ret = query_plane(b->fd, VFIO_GFX_PLANE_TYPE_DMABUF, PLANE_PRIMARY,
                          &b->p);
-    b->took = now_s() - t;
     return NULL;
 }
 

@@ -9,7 +9,6 @@
 #include <libdrm/drm_fourcc.h>
 
 #include <pthread.h>
-#include <time.h>
 
 #include "testlib.h"
 
@@ -172,14 +171,6 @@ typedef struct Waiter {
     long ret;
     struct vfio_device_gfx_plane_info p;
 } Waiter;
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void *waiting_query(void *opaque)
 {

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/vfio.h>
 
@@ -51,6 +52,15 @@ static inline int done_testing(void)
 }
 
 /* ioctl's result as -errno, or its value */
+/* a monotonic clock, in seconds: how long a call took */
+static inline double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static inline long call(int fd, unsigned long req, void *arg)
 {
     long r = ioctl(fd, req, arg);
