@@ -103,11 +103,19 @@ static uint8_t *vfio_display_readback_buf(uint8_t **buf, size_t *buf_size,
                                           size_t size)
 {
     if (*buf_size < size || size < *buf_size / 2) {
-        vfio_display_frame_free(*buf);
+        vfio_display_frame_free(*buf, *buf_size);
         *buf = vfio_display_frame_alloc(size);
         *buf_size = *buf ? size : 0;
     }
     return *buf;
+}
+
+/* *@buf, of *@buf_size bytes, goes */
+static void vfio_display_readback_buf_free(uint8_t **buf, size_t *buf_size)
+{
+    vfio_display_frame_free(*buf, *buf_size);
+    *buf = NULL;
+    *buf_size = 0;
 }
 
 /*
@@ -342,8 +350,8 @@ bool vfio_display_readback_primary(VFIODisplay *dpy, VFIODisplayBuf *b)
         frame = dpy->readback.linear;
     } else if (dpy->readback.linear) {
         /* a linear plane after a tiled one: its buffer goes */
-        g_clear_pointer(&dpy->readback.linear, vfio_display_frame_free);
-        dpy->readback.linear_size = 0;
+        vfio_display_readback_buf_free(&dpy->readback.linear,
+                                       &dpy->readback.linear_size);
     }
     vfio_display_shadow_show(dpy, &dpy->readback.shadow, p, frame);
     return true;
@@ -420,14 +428,14 @@ static void vfio_display_readback_release(VFIODisplay *dpy,
 void vfio_display_readback_reset(VFIODisplay *dpy)
 {
     vfio_display_shadow_reset(dpy, &dpy->readback.shadow);
-    g_clear_pointer(&dpy->readback.raw, vfio_display_frame_free);
-    dpy->readback.raw_size = 0;
+    vfio_display_readback_buf_free(&dpy->readback.raw,
+                                   &dpy->readback.raw_size);
     dpy->readback.raw_valid = false;
     dpy->readback.sample_failed = false;
-    g_clear_pointer(&dpy->readback.rows, vfio_display_frame_free);
-    dpy->readback.rows_size = 0;
-    g_clear_pointer(&dpy->readback.cursor_raw, vfio_display_frame_free);
-    dpy->readback.cursor_raw_size = 0;
-    g_clear_pointer(&dpy->readback.linear, vfio_display_frame_free);
-    dpy->readback.linear_size = 0;
+    vfio_display_readback_buf_free(&dpy->readback.rows,
+                                   &dpy->readback.rows_size);
+    vfio_display_readback_buf_free(&dpy->readback.cursor_raw,
+                                   &dpy->readback.cursor_raw_size);
+    vfio_display_readback_buf_free(&dpy->readback.linear,
+                                   &dpy->readback.linear_size);
 }

@@ -419,7 +419,8 @@ void vfio_display_edid_exit(VFIODisplay *dpy);
  * @size: its size in bytes
  *
  * On transparent huge pages where the host has them: a compare touches
- * every page of a frame at each refresh.
+ * every page of a frame at each refresh.  Mapped on its own, so that its
+ * memory goes back to the host when it is freed.
  *
  * Returns: the buffer, or NULL (the caller reports it).
  */
@@ -428,8 +429,9 @@ void *vfio_display_frame_alloc(size_t size);
 /**
  * vfio_display_frame_free: free a buffer of vfio_display_frame_alloc()
  * @buf: the buffer, or NULL
+ * @size: the size it was allocated with
  */
-void vfio_display_frame_free(void *buf);
+void vfio_display_frame_free(void *buf, size_t size);
 
 /**
  * vfio_display_sample_next: the next row set of a sampling rotation
