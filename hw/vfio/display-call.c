@@ -4,8 +4,10 @@
  * the device's own makes the display ABI's ioctls, one call at a time, on
  * a duplicate of the device fd; a refresh waits a few milliseconds for
  * the answer and otherwise goes on, and an answer that comes later wakes
- * the display (a bottom half).  The bottom of the vendor layer: it knows
- * nothing of planes, buffers or consoles.
+ * the display (a bottom half).  The EDID region's writes go the same way,
+ * the newest EDID replacing one not yet begun, and nobody waits for them.
+ * The bottom of the vendor layer: it knows nothing of planes, buffers or
+ * consoles.
  */
 #include "qemu/osdep.h"
 #include <sys/ioctl.h>
@@ -44,6 +46,17 @@ enum {
     VFIO_DISPLAY_SLOTS,
 };
 
+/* the EDID the thread is to write: the newest replaces one not begun */
+typedef struct VFIODisplayEdidJob {
+    VFIODisplayEdid edid;
+    uint8_t *blob;                  /* edid's, owned */
+    bool queued;
+    uint64_t seq;                   /* runs in order with the queries */
+    int64_t link_up_ns;             /* the link goes up then; 0: not due */
+    int64_t asked_ns;
+    int64_t took_ns;                /* the writes' time, to be seen; or -1 */
+} VFIODisplayEdidJob;
+
 /*
  * Shared by the main loop and the thread, under @lock.  Freed by the
  * thread once the device is @gone, never by the main loop: a call may
@@ -60,6 +73,9 @@ struct VFIODisplayCaller {
     QEMUBHFunc *notify;
     void *opaque;
     VFIODisplaySlot slots[VFIO_DISPLAY_SLOTS];
+    VFIODisplayEdidJob edid;
+    const char *running;            /* the call in flight, or NULL */
+    int64_t running_ns;             /* since when */
     uint64_t epoch, seq;
     int64_t deadline_ns;            /* of this refresh's wait */
     bool waiting;                   /* the main loop waits for an answer */
@@ -141,6 +157,7 @@ static void vfio_display_caller_destroy(VFIODisplayCaller *c)
     for (i = 0; i < VFIO_DISPLAY_SLOTS; i++) {
         vfio_display_call_discard(&c->slots[i]);
     }
+    g_free(c->edid.blob);
     close(c->fd);
     qemu_cond_destroy(&c->answered);
     qemu_cond_destroy(&c->work);
@@ -149,31 +166,137 @@ static void vfio_display_caller_destroy(VFIODisplayCaller *c)
     g_free(c);
 }
 
+/* the thread makes @s's call, unlocked meanwhile.  Locked. */
+static void vfio_display_call_make(VFIODisplayCaller *c, VFIODisplaySlot *s)
+{
+    VFIODisplayCall call = s->call;
+
+    s->state = VFIO_DISPLAY_CALL_RUNNING;
+    c->running = vfio_display_call_name(&call);
+    c->running_ns = s->asked_ns;
+    qemu_mutex_unlock(&c->lock);
+    vfio_display_call_run(c->fd, &call);
+    qemu_mutex_lock(&c->lock);
+    c->running = NULL;
+    s->call = call;
+    s->state = VFIO_DISPLAY_CALL_DONE;
+    s->done_ns = get_clock();
+    if (c->waiting) {
+        qemu_cond_broadcast(&c->answered);
+    } else if (!c->gone) {
+        qemu_bh_schedule(c->bh);
+    }
+}
+
+/* the thread: one register or the blob of the EDID region */
+static bool vfio_display_edid_pwrite(int fd, const void *buf, size_t len,
+                                     off_t pos)
+{
+    if (pwrite(fd, buf, len, pos) != len) {
+        trace_vfio_display_edid_write_error();
+        return false;
+    }
+    return true;
+}
+
+/* the thread: link down, then @e's EDID; true if the link is to go up */
+static bool vfio_display_edid_run(int fd, const VFIODisplayEdid *e)
+{
+    uint32_t down = VFIO_DEVICE_GFX_LINK_STATE_DOWN;
+
+    if (!vfio_display_edid_pwrite(fd, &down, sizeof(down), e->link_state)) {
+        return false;
+    }
+    trace_vfio_display_edid_link_down();
+    return e->blob &&
+           vfio_display_edid_pwrite(fd, &e->size, sizeof(e->size),
+                                    e->edid_size) &&
+           vfio_display_edid_pwrite(fd, e->blob, e->size, e->blob_off);
+}
+
+/* the thread writes the EDID queued, unlocked meanwhile.  Locked. */
+static void vfio_display_edid_write(VFIODisplayCaller *c)
+{
+    VFIODisplayEdidJob *job = &c->edid;
+    VFIODisplayEdid e = job->edid;
+    g_autofree uint8_t *blob = job->blob;      /* e's now */
+    bool up;
+
+    job->blob = NULL;
+    job->edid.blob = NULL;
+    job->queued = false;
+    c->running = "the EDID region's writes";
+    c->running_ns = job->asked_ns;
+    qemu_mutex_unlock(&c->lock);
+    up = vfio_display_edid_run(c->fd, &e);
+    qemu_mutex_lock(&c->lock);
+    c->running = NULL;
+    job->took_ns = get_clock() - job->asked_ns;
+    if (up && !job->queued) {
+        /* down long enough for the guest to notice the change */
+        job->link_up_ns = get_clock() +
+                          VFIO_DISPLAY_EDID_LINK_DOWN_MS * SCALE_MS;
+    }
+}
+
+/* the thread takes the EDID's link up, unlocked meanwhile.  Locked. */
+static void vfio_display_edid_link_up(VFIODisplayCaller *c)
+{
+    uint32_t up = VFIO_DEVICE_GFX_LINK_STATE_UP;
+    off_t pos = c->edid.edid.link_state;
+    int64_t due = c->edid.link_up_ns;
+
+    c->edid.link_up_ns = 0;
+    c->running = "the EDID region's link state";
+    c->running_ns = due;
+    qemu_mutex_unlock(&c->lock);
+    if (vfio_display_edid_pwrite(c->fd, &up, sizeof(up), pos)) {
+        trace_vfio_display_edid_link_up();
+    }
+    qemu_mutex_lock(&c->lock);
+    c->running = NULL;
+    c->edid.took_ns = get_clock() - due;
+}
+
+/*
+ * The thread's next piece of work, done: a link due to go up, then what
+ * was asked first, an EDID or a query or GET.  Locked; false if nothing
+ * is due now.
+ */
+static bool vfio_display_caller_work(VFIODisplayCaller *c)
+{
+    VFIODisplaySlot *s = vfio_display_call_next(c);
+    VFIODisplayEdidJob *job = &c->edid;
+
+    if (job->link_up_ns && get_clock() >= job->link_up_ns) {
+        vfio_display_edid_link_up(c);
+    } else if (job->queued && (!s || job->seq < s->seq)) {
+        vfio_display_edid_write(c);
+    } else if (s) {
+        vfio_display_call_make(c, s);
+    } else {
+        return false;
+    }
+    return true;
+}
+
 static void *vfio_display_caller_thread(void *opaque)
 {
     VFIODisplayCaller *c = opaque;
-    VFIODisplaySlot *s;
-    VFIODisplayCall call;
+    int64_t link_up;
 
     qemu_mutex_lock(&c->lock);
     while (!c->gone) {
-        s = vfio_display_call_next(c);
-        if (!s) {
-            qemu_cond_wait(&c->work, &c->lock);
+        if (vfio_display_caller_work(c)) {
             continue;
         }
-        s->state = VFIO_DISPLAY_CALL_RUNNING;
-        call = s->call;
-        qemu_mutex_unlock(&c->lock);
-        vfio_display_call_run(c->fd, &call);
-        qemu_mutex_lock(&c->lock);
-        s->call = call;
-        s->state = VFIO_DISPLAY_CALL_DONE;
-        s->done_ns = get_clock();
-        if (c->waiting) {
-            qemu_cond_broadcast(&c->answered);
-        } else if (!c->gone) {
-            qemu_bh_schedule(c->bh);
+        link_up = c->edid.link_up_ns;
+        if (link_up) {
+            qemu_cond_timedwait(&c->work, &c->lock,
+                                DIV_ROUND_UP(MAX(link_up - get_clock(), 0),
+                                             SCALE_MS));
+        } else {
+            qemu_cond_wait(&c->work, &c->lock);
         }
     }
     qemu_mutex_unlock(&c->lock);
@@ -208,6 +331,7 @@ VFIODisplayCaller *vfio_display_caller_new(const char *name, int fd,
     c->name = g_strdup(name);
     c->notify = notify;
     c->opaque = opaque;
+    c->edid.took_ns = -1;
     c->bh = qemu_bh_new(vfio_display_caller_bh, c);
     qemu_mutex_init(&c->lock);
     qemu_cond_init(&c->work);
@@ -247,49 +371,59 @@ void vfio_display_caller_forget(VFIODisplayCaller *c)
 }
 
 /*
- * The call in flight has been for VFIO_DISPLAY_SLOW_MS: one warning, until
- * a call answers in time again.  Locked.
+ * The call in flight has been for VFIO_DISPLAY_SLOW_MS since it was
+ * asked: one warning, until a call answers in time again.  Locked.
  */
 static void vfio_display_call_slow(VFIODisplayCaller *c, int64_t now)
 {
-    VFIODisplaySlot *s;
-    int i;
-
-    for (i = 0; i < VFIO_DISPLAY_SLOTS && !c->slow_warned; i++) {
-        s = &c->slots[i];
-        if (s->state == VFIO_DISPLAY_CALL_RUNNING &&
-            now - s->asked_ns >= VFIO_DISPLAY_SLOW_MS * SCALE_MS) {
-            c->slow_warned = true;
-            warn_report("vfio %s: display: the vendor driver has not "
-                        "answered %s for %.1f s; the last frame stays",
-                        c->name, vfio_display_call_name(&s->call),
-                        (now - s->asked_ns) /
-                        (double)NANOSECONDS_PER_SECOND);
-        }
+    if (c->slow_warned || !c->running ||
+        now - c->running_ns < VFIO_DISPLAY_SLOW_MS * SCALE_MS) {
+        return;
     }
+    c->slow_warned = true;
+    warn_report("vfio %s: display: the vendor driver has not answered %s "
+                "for %.1f s; the last frame stays", c->name, c->running,
+                (now - c->running_ns) / (double)NANOSECONDS_PER_SECOND);
 }
 
 /*
- * The main loop finds answer @s, taken or dropped: a stall it ends is
+ * A call (@what) answered @took after it was asked: a stall it ends is
  * told once; an answer within a refresh's wait ends the stall (a vendor
  * slow all the time is one stall, not a message a call).  Locked.
  */
-static void vfio_display_call_seen(VFIODisplayCaller *c, VFIODisplaySlot *s)
+static void vfio_display_call_took(VFIODisplayCaller *c, const char *what,
+                                   int64_t took)
 {
-    int64_t took = s->done_ns - s->asked_ns;
-
     c->longest_ns = MAX(c->longest_ns, took);
-    trace_vfio_display_call(c->name, vfio_display_call_name(&s->call),
-                            s->call.ret, took / SCALE_US);
     if (took < VFIO_DISPLAY_CALL_WAIT_MS * SCALE_MS) {
         /* answered within a refresh's wait: the stall is over */
         c->slow_warned = c->slow_told = false;
     } else if (c->slow_warned && !c->slow_told) {
         c->slow_told = true;
         info_report("vfio %s: display: the vendor driver answered %s "
-                    "after %.1f s", c->name, vfio_display_call_name(&s->call),
+                    "after %.1f s", c->name, what,
                     took / (double)NANOSECONDS_PER_SECOND);
     }
+}
+
+/* the EDID's writes, if done since the main loop last looked.  Locked. */
+static void vfio_display_edid_seen(VFIODisplayCaller *c)
+{
+    if (c->edid.took_ns >= 0) {
+        vfio_display_call_took(c, "the EDID region's writes",
+                               c->edid.took_ns);
+        c->edid.took_ns = -1;
+    }
+}
+
+/* the main loop finds answer @s, taken or dropped.  Locked. */
+static void vfio_display_call_seen(VFIODisplayCaller *c, VFIODisplaySlot *s)
+{
+    int64_t took = s->done_ns - s->asked_ns;
+
+    trace_vfio_display_call(c->name, vfio_display_call_name(&s->call),
+                            s->call.ret, took / SCALE_US);
+    vfio_display_call_took(c, vfio_display_call_name(&s->call), took);
 }
 
 /*
@@ -343,6 +477,7 @@ int vfio_display_caller_ask(VFIODisplayCaller *c, VFIODisplayCall *call)
     int ret = -EINPROGRESS;
 
     qemu_mutex_lock(&c->lock);
+    vfio_display_edid_seen(c);
     if (s->state == VFIO_DISPLAY_CALL_DONE && !vfio_display_call_fits(c, s,
                                                                       call)) {
         vfio_display_call_drop(c, s);
@@ -373,6 +508,23 @@ int vfio_display_caller_ask(VFIODisplayCaller *c, VFIODisplayCall *call)
     return ret;
 }
 
+void vfio_display_caller_edid(VFIODisplayCaller *c, const VFIODisplayEdid *e)
+{
+    VFIODisplayEdidJob *job = &c->edid;
+
+    qemu_mutex_lock(&c->lock);
+    g_free(job->blob);              /* one not begun gives way */
+    job->blob = e->blob ? g_memdup2(e->blob, e->size) : NULL;
+    job->edid = *e;
+    job->edid.blob = job->blob;
+    job->queued = true;
+    job->seq = ++c->seq;
+    job->asked_ns = get_clock();
+    job->link_up_ns = 0;            /* the new one takes the link down */
+    qemu_cond_signal(&c->work);
+    qemu_mutex_unlock(&c->lock);
+}
+
 void vfio_display_caller_stats(VFIODisplayCaller *c, uint64_t *slow_calls,
                                uint64_t *longest_ms)
 {
@@ -386,6 +538,9 @@ void vfio_display_caller_stats(VFIODisplayCaller *c, uint64_t *slow_calls,
             c->slots[i].state == VFIO_DISPLAY_CALL_QUEUED) {
             longest = MAX(longest, now - c->slots[i].asked_ns);
         }
+    }
+    if (c->running) {
+        longest = MAX(longest, now - c->running_ns);   /* an EDID's too */
     }
     *slow_calls = c->slow_calls;
     qemu_mutex_unlock(&c->lock);

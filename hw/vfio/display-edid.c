@@ -8,7 +8,6 @@
 
 #include "qapi/error.h"
 #include "qemu/error-report.h"
-#include "qemu/timer.h"
 #include "qemu/units.h"
 #include "hw/display/edid.h"
 #include "pci.h"
@@ -19,43 +18,27 @@
 #define EDID_MIN_SIZE   128
 #define EDID_MAX_SIZE   (64 * KiB)
 #define EDID_MAX_OFFSET (1 * MiB)
-/* how long the link stays down so the guest notices the change */
-#define EDID_LINK_DOWN_MS 100
 
-static bool edid_reg_rw(VFIODisplay *dpy, size_t off, void *val, size_t len,
-                        bool write)
+static bool edid_reg_read(VFIODisplay *dpy, size_t off, void *val,
+                          size_t len)
 {
-    int fd = dpy->vdev->vbasedev.fd;
     off_t pos = dpy->edid.info->offset + off;
-    ssize_t n = write ? pwrite(fd, val, len, pos) : pread(fd, val, len, pos);
 
-    if (n != len) {
-        trace_vfio_display_edid_write_error();
-        return false;
-    }
-    return true;
+    return pread(dpy->vdev->vbasedev.fd, val, len, pos) == len;
 }
 
-#define edid_reg_read(dpy, field) \
-    edid_reg_rw(dpy, offsetof(struct vfio_region_gfx_edid, field), \
-                &(dpy)->edid.regs.field, sizeof((dpy)->edid.regs.field), false)
-#define edid_reg_write(dpy, field) \
-    edid_reg_rw(dpy, offsetof(struct vfio_region_gfx_edid, field), \
-                &(dpy)->edid.regs.field, sizeof((dpy)->edid.regs.field), true)
+#define edid_reg_get(dpy, field) \
+    edid_reg_read(dpy, offsetof(struct vfio_region_gfx_edid, field), \
+                  &(dpy)->edid.regs.field, sizeof((dpy)->edid.regs.field))
 
-static void vfio_display_edid_link_up(void *opaque)
-{
-    VFIODisplay *dpy = opaque;
-
-    dpy->edid.regs.link_state = VFIO_DEVICE_GFX_LINK_STATE_UP;
-    if (edid_reg_write(dpy, link_state)) {
-        trace_vfio_display_edid_link_up();
-    }
-}
+/* where @field of the EDID registers is in the device file */
+#define edid_reg_pos(dpy, field) \
+    ((dpy)->edid.info->offset + offsetof(struct vfio_region_gfx_edid, field))
 
 /*
  * Link down; then, if @plugged, a new EDID preferring @xres x @yres (the
- * generator's default for 0) and the link up a moment later.
+ * generator's default for 0) and the link up a moment later.  Written by
+ * the vendor thread: a vendor slow to take them does not stall the UI.
  */
 static void vfio_display_edid_update(VFIODisplay *dpy, bool plugged,
                                      uint32_t xres, uint32_t yres)
@@ -67,34 +50,27 @@ static void vfio_display_edid_update(VFIODisplay *dpy, bool plugged,
         .prefx = xres,
         .prefy = yres,
     };
+    VFIODisplayEdid e = {
+        .link_state = edid_reg_pos(dpy, link_state),
+        .edid_size = edid_reg_pos(dpy, edid_size),
+        .blob_off = dpy->edid.info->offset + regs->edid_offset,
+    };
 
-    timer_del(dpy->edid.link_timer);
-    regs->link_state = VFIO_DEVICE_GFX_LINK_STATE_DOWN;
-    if (!edid_reg_write(dpy, link_state)) {
-        return;
+    if (plugged) {
+        if (info.maxx && info.prefx > info.maxx) {
+            info.prefx = info.maxx;
+        }
+        if (info.maxy && info.prefy > info.maxy) {
+            info.prefy = info.maxy;
+        }
+        qemu_edid_generate(dpy->edid.blob, regs->edid_max_size, &info);
+        trace_vfio_display_edid_update(info.prefx, info.prefy);
+        e.blob = dpy->edid.blob;
+        e.size = qemu_edid_size(dpy->edid.blob);
+        /* a query asked before the new EDID is not shown */
+        vfio_display_vendor_forget(dpy);
     }
-    trace_vfio_display_edid_link_down();
-    if (!plugged) {
-        return;
-    }
-    if (info.maxx && info.prefx > info.maxx) {
-        info.prefx = info.maxx;
-    }
-    if (info.maxy && info.prefy > info.maxy) {
-        info.prefy = info.maxy;
-    }
-    /* a query asked before the new EDID is not shown */
-    vfio_display_vendor_forget(dpy);
-    qemu_edid_generate(dpy->edid.blob, regs->edid_max_size, &info);
-    trace_vfio_display_edid_update(info.prefx, info.prefy);
-    regs->edid_size = qemu_edid_size(dpy->edid.blob);
-    if (!edid_reg_write(dpy, edid_size) ||
-        !edid_reg_rw(dpy, regs->edid_offset, dpy->edid.blob, regs->edid_size,
-                     true)) {
-        return;
-    }
-    timer_mod(dpy->edid.link_timer,
-              qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + EDID_LINK_DOWN_MS);
+    vfio_display_caller_edid(dpy->caller, &e);
 }
 
 /* a UI asks for another size: a 0x0 request means "no monitor" */
@@ -140,9 +116,9 @@ bool vfio_display_edid_init(VFIODisplay *dpy, Error **errp)
         return true;            /* a display without EDID */
     }
     trace_vfio_display_edid_available();
-    if (!edid_reg_read(dpy, edid_offset) ||
-        !edid_reg_read(dpy, edid_max_size) ||
-        !edid_reg_read(dpy, max_xres) || !edid_reg_read(dpy, max_yres)) {
+    if (!edid_reg_get(dpy, edid_offset) ||
+        !edid_reg_get(dpy, edid_max_size) ||
+        !edid_reg_get(dpy, max_xres) || !edid_reg_get(dpy, max_yres)) {
         error_setg(errp, "vfio %s: cannot read the GFX EDID region",
                    vdev->vbasedev.name);
         g_clear_pointer(&dpy->edid.info, g_free);
@@ -164,8 +140,6 @@ bool vfio_display_edid_init(VFIODisplay *dpy, Error **errp)
     if (!vdev->display_yres) {
         vdev->display_yres = regs->max_yres;
     }
-    dpy->edid.link_timer = timer_new_ms(QEMU_CLOCK_REALTIME,
-                                        vfio_display_edid_link_up, dpy);
     vfio_display_edid_update(dpy, true, vdev->display_xres,
                              vdev->display_yres);
     return true;
@@ -173,9 +147,6 @@ bool vfio_display_edid_init(VFIODisplay *dpy, Error **errp)
 
 void vfio_display_edid_exit(VFIODisplay *dpy)
 {
-    if (dpy->edid.link_timer) {
-        timer_free(dpy->edid.link_timer);
-    }
     g_free(dpy->edid.blob);
     g_free(dpy->edid.info);
 }

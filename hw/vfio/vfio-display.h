@@ -36,6 +36,8 @@
  */
 #define VFIO_DISPLAY_CALL_WAIT_MS  15
 #define VFIO_DISPLAY_SLOW_MS       1000
+/* how long an EDID's link stays down, for the guest to notice a change */
+#define VFIO_DISPLAY_EDID_LINK_DOWN_MS 100
 /* a dma-buf refused (too small) is fetched again after this long */
 #define VFIO_DISPLAY_REJECT_RETRY_MS 1000
 /*
@@ -205,6 +207,15 @@ typedef struct VFIODisplayCall {
 
 typedef struct VFIODisplayCaller VFIODisplayCaller;
 
+/* an EDID for the thread to write: its registers' offsets in the fd */
+typedef struct VFIODisplayEdid {
+    off_t link_state;
+    off_t edid_size;
+    off_t blob_off;
+    const uint8_t *blob;            /* NULL: the monitor is unplugged */
+    uint32_t size;
+} VFIODisplayEdid;
+
 /* typedef'd as VFIODisplay in hw/vfio/vfio-common.h */
 struct VFIODisplay {
     VFIOPCIDevice *vdev;
@@ -221,7 +232,6 @@ struct VFIODisplay {
         struct vfio_region_info *info;
         struct vfio_region_gfx_edid regs;
         uint8_t *blob;
-        QEMUTimer *link_timer;
     } edid;
 
     struct {
@@ -405,7 +415,7 @@ void vfio_display_edid_ui_info(void *opaque, uint32_t head,
                                QemuUIInfo *info);
 
 /**
- * vfio_display_edid_exit: the EDID region and its link timer go
+ * vfio_display_edid_exit: the EDID region goes
  * @dpy: the display
  */
 void vfio_display_edid_exit(VFIODisplay *dpy);
@@ -854,6 +864,18 @@ void vfio_display_caller_forget(VFIODisplayCaller *c);
  * Returns: 0 with the answer in @call, or -EINPROGRESS.
  */
 int vfio_display_caller_ask(VFIODisplayCaller *c, VFIODisplayCall *call);
+
+/**
+ * vfio_display_caller_edid: write an EDID, off the main loop
+ * @c: the caller
+ * @e: the EDID (its blob is copied)
+ *
+ * The thread takes the link down, writes @e's size and blob, and takes
+ * the link up VFIO_DISPLAY_EDID_LINK_DOWN_MS after, in order with the
+ * queries asked before and after.  Nobody waits for it; an EDID not yet
+ * begun gives way to a newer one.  A failed write is traced.
+ */
+void vfio_display_caller_edid(VFIODisplayCaller *c, const VFIODisplayEdid *e);
 
 /**
  * vfio_display_caller_stats: calls left behind, the longest one

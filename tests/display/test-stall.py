@@ -41,17 +41,24 @@ class Viewer(threading.Thread):
     def __init__(self, port):
         super().__init__(daemon=True)
         self.client = rfb.Rfb(port)
+        self.lock = threading.Lock()
         self.updates = 0
         self.stopped = False
 
     def run(self):
         try:
             while not self.stopped:
-                self.client.request(1)
+                with self.lock:
+                    self.client.request(1)
                 self.client.read_update()
                 self.updates += 1
         except OSError:
             pass
+
+    def resize(self, width, height):
+        """SetDesktopSize: the EDID's preferred mode."""
+        with self.lock:
+            self.client.set_desktop_size(width, height)
 
     def stop(self):
         self.stopped = True
@@ -237,6 +244,67 @@ def test_nvidia(tmp):
     ok(shown, "nvidia: the manager answers again, the new mode shows")
 
 
+def edid(tmp, uuid):
+    """The simulated device's EDID state: key=value dict."""
+    return dict(kv.split("=", 1)
+                for kv in control(tmp, "edid " + uuid).split()[1:])
+
+
+def counter(tmp, uuid, name):
+    for kv in control(tmp, "counters " + uuid).split():
+        if kv.startswith(name + "="):
+            return int(kv.split("=")[1])
+    return 0
+
+
+def test_edid_hang(tmp):
+    """A VNC client resizes while the vendor sits on an EDID write: the
+    UI and QMP go on, and once it answers the newest size is the one the
+    guest is told of; a size asked meanwhile and overtaken is never
+    written."""
+    q, viewer = start(tmp, GVT)
+    present_xy(tmp)
+    viewer.start()
+    first = until(lambda: shows(q) and edid(tmp, GVT).get("link") == "up",
+                  10, 0.2)
+    down = counter(tmp, GVT, "gvt-hotplug-down")
+    up = counter(tmp, GVT, "gvt-hotplug-up")
+    control(tmp, "stall %s rw/10:hang:1" % GVT)      # gvt's EDID region
+    viewer.resize(800, 600)
+    hung = until(lambda: control(tmp, "hung " + GVT) == "ok 1", 5, 0.05)
+    rtt = round_trips(q, 0.5)
+    viewer.resize(1024, 768)
+    rtt += round_trips(q, 0.5)
+    viewer.resize(1280, 1024)
+    rtt += round_trips(q, 1.5)
+    still = shows(q)
+    stats = q.stats()
+    control(tmp, "release " + GVT)
+    told = until(lambda: edid(tmp, GVT).get("mode") == "1280x1024" and
+                 edid(tmp, GVT).get("link") == "up", 10, 0.1)
+    e = edid(tmp, GVT)
+    downs = counter(tmp, GVT, "gvt-hotplug-down") - down
+    ups = counter(tmp, GVT, "gvt-hotplug-up") - up
+    present_xy(tmp, 1280, 1024)
+    shown = until(lambda: shows(q, 1280, 1024), 10, 0.2)
+    viewer.stop()
+    err = q.stop()
+    ok(first and hung and max(rtt) < QMP_DEADLINE and still,
+       "EDID write hung (gvt, VNC resizes): QMP answers (%s), the last "
+       "frame stays" % rtt_text(rtt), err)
+    ok(stats["longest-wait-ms"] >= 2000,
+       "EDID write hung: display-stats see the wait (%d ms)"
+       % stats["longest-wait-ms"])
+    ok(told and e.get("valid") == "1" and downs == 2 and ups == 1,
+       "EDID write hung: released, the newest size is the guest's EDID; "
+       "the one it overtook never went out (link down %d, up %d)"
+       % (downs, ups), e)
+    ok(shown, "EDID write hung: the guest's new mode shows")
+    ok(err.count("has not answered the EDID region's writes") == 1 and
+       err.count("answered the EDID region's writes after") == 1,
+       "EDID write hung: one warning, one line when it answers", err)
+
+
 def test_unplug(tmp, guest):
     """device_del of vfio-pci on a PCIe root port while a call hangs: the
     busybox guest's pciehp takes it out; the thread keeps its duplicate
@@ -296,6 +364,7 @@ def main():
         test_exit(tmp, "quit")
         test_exit(tmp, "sigterm")
         test_nvidia(tmp)
+        test_edid_hang(tmp)
         # the busybox guest of tests/guest, beside the probe's build dir
         guest = os.path.join(os.path.dirname(os.path.dirname(
             os.path.abspath(sys.argv[3]))), "guest") if len(sys.argv) > 3 \
