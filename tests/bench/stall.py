@@ -3,14 +3,16 @@
 #
 # The main loop while the vendor driver is slow: for each model (gvt's
 # dma-buf read back, nvidia's region) and each vendor wait, QEMU runs with
-# a VNC client asking for frames while the guest side redraws 10 times a
-# second; QMP query-status every 20 ms measures the main loop's round
-# trip.  Prints p50/p99/max and the frames the client received, for each
+# a VNC client asking for frames while the simulated vGPU redraws 10 times
+# a second, and the busybox guest (tests/guest, guest.run=ticks) prints a
+# tick on its serial console 10 times a second; QMP query-status every
+# 20 ms measures the main loop's round trip.  Prints p50/p99/max, the
+# frames the client received and the guest's ticks a second, for each
 # QEMU binary given (e.g. before and after).  A benchmark: it asserts
 # nothing.
 #
 # usage: stall.py SIMLIB [--seconds N] [--waits 0,100,1000,8000]
-#                 NAME=QEMU [NAME=QEMU...]
+#                 [--guest DIR] NAME=QEMU [NAME=QEMU...]
 
 import argparse
 import os
@@ -66,16 +68,29 @@ def setup(tmp, uuid, wait):
             control(tmp, "stall %s query:%d" % (uuid, wait))
 
 
-def run(qemu, simlib, uuid, wait, seconds):
+def ticks(serial):
+    try:
+        return open(serial, errors="replace").read().count("guest: tick")
+    except OSError:
+        return 0
+
+
+def run(qemu, simlib, uuid, wait, seconds, guest):
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "config"), "w") as f:
             f.write(CONFIG)
         port = rfb.free_port()
         env = {"QEMU_MODULE_DIR": os.path.dirname(qemu)}
+        serial = os.path.join(tmp, "serial.log")
         q = Qemu(qemu, simlib, tmp, uuid, extra=[
-            "-vnc", "127.0.0.1:%d" % (port - 5900), "-L", "/usr/share/qemu"],
-            env=env)
+            "-vnc", "127.0.0.1:%d" % (port - 5900), "-L", "/usr/share/qemu",
+            "-m", "256", "-serial", "file:" + serial,
+            "-kernel", os.path.join(guest, "vmlinuz"),
+            "-initrd", os.path.join(guest, "initrd.gz"),
+            "-append", "console=ttyS0 panic=-1 guest.run=ticks"], env=env)
         setup(tmp, uuid, 0)
+        q.qmp.cmd("cont")
+        until(lambda: ticks(serial) > 5, 120, 0.2)
         stop, counts = threading.Event(), [0]
         threads = [threading.Thread(target=viewer, args=(port, stop, counts),
                                     daemon=True),
@@ -85,7 +100,7 @@ def run(qemu, simlib, uuid, wait, seconds):
             t.start()
         until(lambda: counts[0] > 2, 10, 0.1)
         setup(tmp, uuid, wait)
-        start_frames, rtt = counts[0], []
+        start_frames, start_ticks, rtt = counts[0], ticks(serial), []
         end = time.time() + seconds
         while time.time() < end:
             t = time.time()
@@ -93,11 +108,12 @@ def run(qemu, simlib, uuid, wait, seconds):
             rtt.append(time.time() - t)
             time.sleep(0.02)
         frames = counts[0] - start_frames
+        guest_ticks = ticks(serial) - start_ticks
         stop.set()
         q.stop()
         rtt.sort()
         return (rtt[len(rtt) // 2] * 1e3, rtt[int(len(rtt) * 0.99)] * 1e3,
-                rtt[-1] * 1e3, frames / seconds)
+                rtt[-1] * 1e3, frames / seconds, guest_ticks / seconds)
 
 
 def main():
@@ -106,20 +122,23 @@ def main():
     ap.add_argument("qemus", nargs="+")
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--waits", default="0,100,1000,8000")
+    ap.add_argument("--guest", default=os.path.join(HERE, "..", "..",
+                                                     "build", "guest"),
+                    help="the busybox guest's directory (make build)")
     a = ap.parse_args()
     waits = [int(w) for w in a.waits.split(",")]
     print("| binary | model | vendor wait | round trip p50 | p99 | max "
-          "| frames/s at the client |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+          "| frames/s at the client | guest ticks/s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for named in a.qemus:
         name, qemu = named.split("=", 1)
         for model, uuid in (("gvt", GVT), ("nvidia", NVIDIA)):
             for wait in waits:
-                p50, p99, mx, fps = run(qemu, a.simlib, uuid, wait,
-                                        a.seconds)
+                p50, p99, mx, fps, tps = run(qemu, a.simlib, uuid, wait,
+                                             a.seconds, a.guest)
                 print("| %s | %s | %d ms | %.1f ms | %.1f ms | %.1f ms | "
-                      "%.1f |" % (name, model, wait, p50, p99, mx, fps),
-                      flush=True)
+                      "%.1f | %.1f |" % (name, model, wait, p50, p99, mx,
+                                         fps, tps), flush=True)
 
 
 main()
