@@ -220,13 +220,20 @@ def test_ramfb(tmp, display):
 
 # A mount namespace whose /dev has a render node only root may open, and
 # QEMU started in it as nobody: what libvirt's qemu user meets on a host
-# whose /dev/dri/renderD128 it may not use.
+# whose /dev/dri/renderD128 it may not use.  QEMU's build directory ($1)
+# is bound at /mnt/qemu: a checkout in root's home (mode 0700) is out of
+# nobody's reach, and QEMU loads its GL module from there.
 RENDERNODE_NS = """set -e
 mount -t tmpfs tmpfs /dev
 mknod -m 666 /dev/null c 1 3
 mknod -m 666 /dev/urandom c 1 9
 mkdir /dev/dri
 mknod -m 600 /dev/dri/renderD128 c 226 128
+mount -t tmpfs -o mode=755 tmpfs /mnt
+mkdir /mnt/qemu
+mount --bind "$1" /mnt/qemu
+shift
+export QEMU_MODULE_DIR=/mnt/qemu
 exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
 """
 
@@ -234,16 +241,29 @@ exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
 def test_rendernode_denied():
     """A render node that exists but cannot be opened: no silent fallback
     to the CPU's renderer, a warning naming it and why."""
-    # nobody cannot write the sanitizers' log files: reports to stderr
+    # nobody cannot write the sanitizers' log files: reports to stderr;
+    # nor read a suppressions file in root's home: a copy nobody can
     env = dict(os.environ)
+    supp = tempfile.NamedTemporaryFile("w", prefix="vfio-supp.")
     for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+        opts = []
+        for o in env.get(var, "").split(":"):
+            if o.startswith("suppressions="):
+                supp.write(open(o.split("=", 1)[1]).read())
+                supp.flush()
+                os.chmod(supp.name, 0o644)
+                o = "suppressions=" + supp.name
+            if o and not o.startswith("log_path="):
+                opts.append(o)
         if var in env:
-            env[var] = ":".join(o for o in env[var].split(":")
-                                if not o.startswith("log_path="))
-    p = subprocess.run(["unshare", "-m", "sh", "-c", RENDERNODE_NS, "sh",
-                        QEMU, "-M", "none", "-nodefaults", "-display",
-                        "egl-headless"], capture_output=True, text=True,
-                       timeout=60, env=env)
+            env[var] = ":".join(opts)
+    qemu = os.path.abspath(QEMU)
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh",
+                        "-c", RENDERNODE_NS, "sh", os.path.dirname(qemu),
+                        "/mnt/qemu/" + os.path.basename(qemu), "-M", "none",
+                        "-nodefaults", "-display", "egl-headless"],
+                       capture_output=True, text=True, timeout=60, env=env)
+    supp.close()
     ok(p.returncode != 0 and "warning: egl: render node /dev/dri/renderD128 "
        "cannot be opened: Permission denied" in p.stderr and
        "surfaceless" not in p.stderr and
