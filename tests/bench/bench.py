@@ -164,12 +164,16 @@ class Run:
               else ["-spice", "addr=127.0.0.1,port=%d,disable-ticketing=on,"
                     "image-compression=off,streaming-video=off" % port])
         qmp = os.path.join(tmp, "qmp.sock")
+        env = sim_env(simlib, tmp)
+        if not qemu.startswith("/usr/"):
+            # a build's binary, or a copy of one: its modules beside it
+            env["QEMU_MODULE_DIR"] = os.path.dirname(os.path.abspath(qemu))
         self.proc = subprocess.Popen(
             [qemu, "-M", "q35", "-m", "256", "-nodefaults", "-S",
              "-display", display, "-qmp", "unix:%s,server=on,wait=off" % qmp,
              "-device", "vfio-pci,id=vgpu,sysfsdev=/sys/bus/mdev/devices/%s,"
              "display=%s" % (self.uuid, vgpu_display)] + ui,
-            env=sim_env(simlib, tmp), stdout=subprocess.DEVNULL,
+            env=env, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, text=True)
         self.qmp = Qmp(qmp, timeout=30)
         if model == "gvt":
