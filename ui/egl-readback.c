@@ -7,6 +7,7 @@
  * console scans out into a pixman image.
  */
 #include "qemu/osdep.h"
+#include <dlfcn.h>
 #include <epoxy/egl.h>
 #include <epoxy/gl.h>
 
@@ -27,21 +28,76 @@ struct EglReadback {
     GLuint idle_tex, idle_fb;   /* egl_readback_forget() */
 };
 
-/* the caller's EGL state, put back after each read */
+/*
+ * GLX, as a UI on X11 uses it on the main thread: SDL's 2D renderer and
+ * SDL gl=on keep a GLX context current there.  libglvnd makes no EGL
+ * context current while another window system's is (EGL_BAD_ACCESS), so
+ * a read borrows the thread: the GLX context is released for it and made
+ * current again after.  Looked up in a libGLX the process has loaded
+ * already, never loaded here (X11 types as the ABI passes them).
+ */
+typedef struct GlxApi {
+    void *(*get_context)(void);
+    void *(*get_display)(void);
+    unsigned long (*get_draw)(void);
+    unsigned long (*get_read)(void);
+    int (*make_current)(void *dpy, unsigned long draw, unsigned long read,
+                        void *ctx);
+} GlxApi;
+
+static const GlxApi *glx_api(void)
+{
+    static const char *const libs[] = { "libGLX.so.0", "libGL.so.1" };
+    static GlxApi api;
+    GlxApi found;
+    void *lib;
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(libs) && !api.make_current; i++) {
+        lib = dlopen(libs[i], RTLD_LAZY | RTLD_NOLOAD);
+        if (!lib) {
+            continue;
+        }
+        found.get_context = dlsym(lib, "glXGetCurrentContext");
+        found.get_display = dlsym(lib, "glXGetCurrentDisplay");
+        found.get_draw = dlsym(lib, "glXGetCurrentDrawable");
+        found.get_read = dlsym(lib, "glXGetCurrentReadDrawable");
+        found.make_current = dlsym(lib, "glXMakeContextCurrent");
+        dlclose(lib);           /* still loaded: the UI's */
+        if (found.get_context && found.get_display && found.get_draw &&
+            found.get_read && found.make_current) {
+            api = found;
+        }
+    }
+    return api.make_current ? &api : NULL;
+}
+
+/* the caller's EGL state (or GLX context), put back after each read */
 typedef struct EglCurrent {
     EGLDisplay dpy;
     EGLContext ctx;
     EGLSurface draw, read;
     EGLenum api;
+    void *glx_dpy, *glx_ctx;
+    unsigned long glx_draw, glx_read;
 } EglCurrent;
 
 static void egl_current_save(EglCurrent *c)
 {
+    const GlxApi *glx = glx_api();
+
     c->api = eglQueryAPI();
     c->dpy = eglGetCurrentDisplay();
     c->ctx = eglGetCurrentContext();
     c->draw = eglGetCurrentSurface(EGL_DRAW);
     c->read = eglGetCurrentSurface(EGL_READ);
+    c->glx_ctx = glx ? glx->get_context() : NULL;
+    if (c->glx_ctx) {
+        c->glx_dpy = glx->get_display();
+        c->glx_draw = glx->get_draw();
+        c->glx_read = glx->get_read();
+        glx->make_current(c->glx_dpy, 0, 0, NULL);
+    }
 }
 
 static void egl_current_restore(EglReadback *rb, const EglCurrent *c)
@@ -53,6 +109,10 @@ static void egl_current_restore(EglReadback *rb, const EglCurrent *c)
         eglMakeCurrent(rb->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE,
                        EGL_NO_CONTEXT);
         eglBindAPI(c->api);
+    }
+    if (c->glx_ctx) {
+        glx_api()->make_current(c->glx_dpy, c->glx_draw, c->glx_read,
+                                c->glx_ctx);
     }
 }
 
@@ -106,12 +166,12 @@ EglReadback *egl_readback_new(Error **errp)
     const char *renderer;
     EglCurrent cur;
 
-    egl_current_save(&cur);
     rb->dpy = egl_readback_display(errp);
     if (rb->dpy == EGL_NO_DISPLAY || !egl_readback_check(rb, errp)) {
         g_free(rb);
         return NULL;
     }
+    egl_current_save(&cur);
     rb->api = EGL_OPENGL_ES_API;
     eglBindAPI(rb->api);
     rb->ctx = eglCreateContext(rb->dpy, EGL_NO_CONFIG_KHR, EGL_NO_CONTEXT,
@@ -147,20 +207,17 @@ static bool egl_readback_yuv(uint32_t fourcc)
 }
 
 /*
- * Does EGL import @fourcc with @modifier?  With the modifiers extension,
- * what eglQueryDmaBufModifiersEXT says; without it (or where it lists no
- * modifier for the format), linear RGB buffers only.
+ * Does eglQueryDmaBufModifiersEXT list @modifier for @fourcc (or, where
+ * it lists none for the format, is it a linear RGB buffer)?  In our
+ * context.
  */
-bool egl_readback_importable(EglReadback *rb, uint32_t fourcc,
-                             uint64_t modifier)
+static bool egl_readback_lists(EglReadback *rb, uint32_t fourcc,
+                               uint64_t modifier)
 {
     EGLint n = 0, i;
     g_autofree EGLuint64KHR *mods = NULL;
     g_autofree EGLBoolean *external = NULL;
 
-    if (!rb->modifiers) {
-        return modifier == DRM_FORMAT_MOD_LINEAR && !egl_readback_yuv(fourcc);
-    }
     if (!eglQueryDmaBufModifiersEXT(rb->dpy, fourcc, 0, NULL, NULL, &n)) {
         return false;           /* EGL does not know the format */
     }
@@ -237,6 +294,31 @@ static bool egl_readback_use(EglReadback *rb, EglCurrent *cur, Error **errp)
         return false;
     }
     return true;
+}
+
+/*
+ * Does EGL import @fourcc with @modifier?  With the modifiers extension,
+ * what it lists; without it, linear RGB buffers only.
+ */
+bool egl_readback_importable(EglReadback *rb, uint32_t fourcc,
+                             uint64_t modifier)
+{
+    EglCurrent cur;
+    bool takes;
+
+    if (!rb->modifiers) {
+        return modifier == DRM_FORMAT_MOD_LINEAR && !egl_readback_yuv(fourcc);
+    }
+    /*
+     * In our context: libepoxy finds the query through the current
+     * display's extensions, and a UI's GLX context has none.
+     */
+    if (!egl_readback_use(rb, &cur, NULL)) {
+        return false;
+    }
+    takes = egl_readback_lists(rb, fourcc, modifier);
+    egl_current_restore(rb, &cur);
+    return takes;
 }
 
 /*

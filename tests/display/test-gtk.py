@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Our QEMU's vfio display in a GTK window under Xvfb, captured with xwd
-# (an X screenshot) and found pixel for pixel on the screen: gl=off and
-# gl=on, a dma-buf device (gvt) and a region device (mdpy).  Mesa's EGL
-# on X11 (llvmpipe) has no dma-buf import, so GTK gl=on gets the dma-bufs
-# read back, with one message, never a black window.  TAP output.
+# Our QEMU's vfio display in a GTK window and in an SDL window under Xvfb,
+# captured with xwd (an X screenshot) and found pixel for pixel on the
+# screen: gl=off and gl=on, a dma-buf device (gvt) and a region device
+# (mdpy).  Mesa's EGL on X11 (llvmpipe) has no dma-buf import, and SDL
+# none at all, so GTK gl=on and SDL gl=on get the dma-bufs read back,
+# with one message, never a black window.  SDL keeps a GLX context
+# current on the main loop (its renderer's, or its gl=on window's), which
+# the read-back's EGL context must share the thread with.  TAP output.
 #
 # usage: test-gtk.py SIMLIB QEMU
 
@@ -57,15 +60,15 @@ def shown(display, tmp, want, name, timeout=10):
         time.sleep(0.5)
 
 
-def test_gtk(tmp, display, gl, uuid, path):
-    q = Qemu(QEMU, SIMLIB, tmp, uuid, display="gtk,gl=" + gl,
+def test_gtk(tmp, display, gl, uuid, path, ui="gtk"):
+    q = Qemu(QEMU, SIMLIB, tmp, uuid, display="%s,gl=%s" % (ui, gl),
              env={"DISPLAY": display})
     if uuid == GVT:
         present_xy(tmp)
     else:
         control(tmp, "rect %s x=0 y=0 w=640 h=480 pattern=xy" % uuid)
     q.qmp.cmd("cont")
-    what = "gtk gl=%s: %s" % (gl, path)
+    what = "%s gl=%s: %s" % (ui, gl, path)
     where = shown(display, tmp, frame(640, 480), "a")
     ok(where, "%s: the window shows the frame pixel for pixel" % what, where)
     s1 = q.stats()
@@ -76,6 +79,10 @@ def test_gtk(tmp, display, gl, uuid, path):
     d = delta(s1, q.stats())
     ok(d["updates"] >= 1 and d["damage-pixels"] == 128 * 16 * d["updates"],
        "%s: only the change is updated" % what, d)
+    img, _ = q.dump()
+    ok(img and img[:2] == (640, 480) and
+       img[2] == frame(640, 480, change)[2],
+       "%s: the screendump is the frame" % what)
     alive = q.alive()
     err = q.stop()
     # vfio-pci's own notices about mdpy (no AER, no reset) are not ours
@@ -99,6 +106,9 @@ def main():
             for gl in ("off", "on"):
                 test_gtk(tmp, display, gl, GVT, "dma-buf (gvt)")
                 test_gtk(tmp, display, gl, MDPY, "region (mdpy)")
+            for gl in ("off", "on"):
+                test_gtk(tmp, display, gl, GVT, "dma-buf (gvt)", "sdl")
+                test_gtk(tmp, display, gl, MDPY, "region (mdpy)", "sdl")
     finally:
         xvfb.terminate()
         xvfb.wait()
