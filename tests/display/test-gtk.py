@@ -10,7 +10,7 @@
 # current on the main loop (its renderer's, or its gl=on window's), which
 # the read-back's EGL context must share the thread with.  TAP output.
 #
-# usage: test-gtk.py SIMLIB QEMU
+# usage: test-gtk.py SIMLIB QEMU [PROBE] (xcursor is beside PROBE)
 
 import os
 import subprocess
@@ -22,10 +22,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
 from simtap import (Tap, control, find_frame, read_xwd,  # noqa: E402
-                    start_xvfb, xy_frame)
+                    start_xvfb, xy_frame, xy_rgb)
 from display import CONFIG, GVT, MDPY, Qemu, delta, present_xy  # noqa: E402
 
 SIMLIB, QEMU = sys.argv[1:3]
+# tests/display's X cursor reader, beside the SPICE probe in the build
+XCURSOR = os.path.join(os.path.dirname(sys.argv[3]), "xcursor") \
+    if len(sys.argv) > 3 else ""
 tap = Tap()
 ok = tap.ok
 
@@ -97,6 +100,66 @@ def test_gtk(tmp, display, gl, uuid, path, ui="gtk"):
         ok(alive and not messages, "%s: no message" % what, err)
 
 
+def host_cursor(display, x, y):
+    """The X cursor with the pointer at @x,@y: (w, h, xhot, yhot, ARGB
+    words), or None."""
+    r = subprocess.run([XCURSOR, str(x), str(y)], capture_output=True,
+                       text=True, timeout=30, env=dict(os.environ,
+                                                       DISPLAY=display))
+    lines = r.stdout.split("\n")
+    if r.returncode != 0 or not lines[0].startswith("cursor "):
+        return None
+    w, h, xhot, yhot = (int(v) for v in lines[0].split()[1:])
+    words = [int(v, 16) for line in lines[1:] for v in line.split()]
+    return w, h, xhot, yhot, words
+
+
+def cursor_words(size):
+    """The xy pattern as a size x size opaque cursor's ARGB words."""
+    out = []
+    for y in range(size):
+        for x in range(size):
+            r, g, b = xy_rgb(x, y)
+            out.append(0xff000000 | r << 16 | g << 8 | b)
+    return out
+
+
+def test_cursor(tmp, display, gl, ui):
+    """The gvt cursor plane as the host cursor, where the window takes a
+    pointer that the guest follows (usb-tablet): read back into the
+    window system's cursor, its image and hotspot as the guest set."""
+    q = Qemu(QEMU, SIMLIB, tmp, GVT, display="%s,gl=%s" % (ui, gl),
+             env={"DISPLAY": display},
+             extra=["-device", "qemu-xhci", "-device", "usb-tablet"])
+    present_xy(tmp)
+    control(tmp, "cursor %s size=64 pattern=xy x=100 y=50 hot_x=5 hot_y=7"
+            % GVT)
+    q.qmp.cmd("cont")
+    what = "%s gl=%s: gvt cursor plane" % (ui, gl)
+    where = shown(display, tmp, frame(640, 480), "c")
+    want = cursor_words(64)
+    cur = None
+    end = time.time() + 10
+    while where and time.time() < end:
+        cur = host_cursor(display, where[0] + 320, where[1] + 240)
+        if cur and cur[:4] == (64, 64, 5, 7) and cur[4] == want:
+            break
+        time.sleep(0.5)
+    ok(cur and cur[:4] == (64, 64, 5, 7) and cur[4] == want,
+       "%s: the host cursor over the window is the guest's, 64x64 hotspot "
+       "5,7, pixel for pixel" % what, cur[:4] if cur else cur)
+    control(tmp, "cursor %s hot_x=20 hot_y=30" % GVT)
+    while where and time.time() < end + 10:
+        cur = host_cursor(display, where[0] + 330, where[1] + 250)
+        if cur and cur[:4] == (64, 64, 20, 30):
+            break
+        time.sleep(0.5)
+    ok(cur and cur[:4] == (64, 64, 20, 30),
+       "%s: a new hotspot is the host cursor's" % what,
+       cur[:4] if cur else cur)
+    q.stop()
+
+
 def main():
     xvfb, display = start_xvfb()
     try:
@@ -109,6 +172,13 @@ def main():
             for gl in ("off", "on"):
                 test_gtk(tmp, display, gl, GVT, "dma-buf (gvt)", "sdl")
                 test_gtk(tmp, display, gl, MDPY, "region (mdpy)", "sdl")
+            if ok(os.path.exists(XCURSOR), "the X cursor reader is built "
+                  "(%s)" % XCURSOR):
+                # SDL sets the guest's cursor as the host's only while
+                # the guest's pointer is absolute (a guest driving the
+                # tablet) or grabbed: not with this guest-less QEMU
+                for gl in ("off", "on"):
+                    test_cursor(tmp, display, gl, "gtk")
     finally:
         xvfb.terminate()
         xvfb.wait()
