@@ -26,6 +26,7 @@ struct EglReadback {
     bool software;              /* a CPU rasterizer, no GPU */
     GLint max_size;
     GLuint idle_tex, idle_fb;   /* egl_readback_forget() */
+    const struct GlxApi *glx;   /* the UI's GLX, looked up once, or NULL */
 };
 
 /*
@@ -45,6 +46,10 @@ typedef struct GlxApi {
                         void *ctx);
 } GlxApi;
 
+/*
+ * Once per EglReadback, when it is made: by then the UI has loaded its
+ * GL; a read must not search the loader every frame.
+ */
 static const GlxApi *glx_api(void)
 {
     static const char *const libs[] = { "libGLX.so.0", "libGL.so.1" };
@@ -82,9 +87,9 @@ typedef struct EglCurrent {
     unsigned long glx_draw, glx_read;
 } EglCurrent;
 
-static void egl_current_save(EglCurrent *c)
+static void egl_current_save(EglReadback *rb, EglCurrent *c)
 {
-    const GlxApi *glx = glx_api();
+    const GlxApi *glx = rb->glx;
 
     c->api = eglQueryAPI();
     c->dpy = eglGetCurrentDisplay();
@@ -111,8 +116,8 @@ static void egl_current_restore(EglReadback *rb, const EglCurrent *c)
         eglBindAPI(c->api);
     }
     if (c->glx_ctx) {
-        glx_api()->make_current(c->glx_dpy, c->glx_draw, c->glx_read,
-                                c->glx_ctx);
+        rb->glx->make_current(c->glx_dpy, c->glx_draw, c->glx_read,
+                              c->glx_ctx);
     }
 }
 
@@ -171,7 +176,8 @@ EglReadback *egl_readback_new(Error **errp)
         g_free(rb);
         return NULL;
     }
-    egl_current_save(&cur);
+    rb->glx = glx_api();
+    egl_current_save(rb, &cur);
     rb->api = EGL_OPENGL_ES_API;
     eglBindAPI(rb->api);
     rb->ctx = eglCreateContext(rb->dpy, EGL_NO_CONFIG_KHR, EGL_NO_CONTEXT,
@@ -286,7 +292,7 @@ struct EglReadbackImage {
 /* make our context current, the caller's saved in @cur */
 static bool egl_readback_use(EglReadback *rb, EglCurrent *cur, Error **errp)
 {
-    egl_current_save(cur);
+    egl_current_save(rb, cur);
     eglBindAPI(rb->api);
     if (!eglMakeCurrent(rb->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, rb->ctx)) {
         error_setg(errp, "eglMakeCurrent failed (0x%x)", eglGetError());
