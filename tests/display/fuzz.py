@@ -487,6 +487,7 @@ class Run:
 
     def __init__(self, opt, console, model, tmp):
         self.opt, self.console, self.model, self.tmp = opt, console, model, tmp
+        self.frame_px, self.frame_checks = 0, 0     # frame_seen(), qmp_bound()
         c = CONSOLES[console]
         with open(os.path.join(tmp, "config"), "w") as f:
             f.write("%s %s\n" % (UUID, MODELS[model]["config"]))
@@ -617,7 +618,7 @@ class Run:
 
     def qmp_bound(self):
         """What QMP may take now: QMP_STALL_S, and a recent frame's work."""
-        if getattr(self, "frame_checks", 0) <= 0:
+        if self.frame_checks <= 0:
             return QMP_STALL_S
         self.frame_checks -= 1
         per = FRAME_S_PER_PIXEL_ASAN if self.opt.asan else FRAME_S_PER_PIXEL
