@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Our QEMU's vfio display in a GTK window on Wayland: weston's headless
+# backend with its GL renderer (llvmpipe) and with pixman, desktop-shell,
+# GTK as a Wayland client (GDK_BACKEND=wayland, no X server).  GTK gl=on
+# there is GtkGLArea (ui/gtk-gl-area.c), not gtk-egl.c; Mesa's EGL on
+# Wayland imports dma-bufs, so a dma-buf vGPU's planes are imported, not
+# read back.  Each frame is found pixel for pixel in weston's screenshot
+# (weston-screenshooter, the debug protocol): gl=off and gl=on, a dma-buf
+# device (gvt) and a region device (mdpy), and the gvt cursor plane
+# blended by GtkGLArea where the guest put it (patch 0015).  TAP output.
+#
+# usage: test-wayland.py SIMLIB QEMU
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
+sys.path.insert(0, HERE)
+from simtap import Tap, control, find_frame, read_png, xy_rgb  # noqa: E402
+from display import CONFIG, GVT, MDPY, Qemu, delta, present_xy  # noqa: E402
+
+SIMLIB, QEMU = sys.argv[1:3]
+tap = Tap()
+ok = tap.ok
+SOCKET = "wayland-qemu-test"
+
+
+class Weston:
+    """weston's headless backend with @renderer ("gl" or "pixman"), its
+    runtime directory and log in @tmp."""
+
+    def __init__(self, tmp, renderer):
+        self.run = os.path.join(tmp, "xdg-" + renderer)
+        os.makedirs(self.run, mode=0o700, exist_ok=True)
+        self.log = os.path.join(tmp, "weston-%s.log" % renderer)
+        self.env = dict(os.environ, XDG_RUNTIME_DIR=self.run,
+                        WAYLAND_DISPLAY=SOCKET, GDK_BACKEND="wayland")
+        self.env.pop("DISPLAY", None)
+        self.proc = subprocess.Popen(
+            ["weston", "--backend=headless-backend.so", "--use-" + renderer,
+             "--width=1280", "--height=800", "--socket=" + SOCKET,
+             "--no-config", "--debug", "--log=" + self.log],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.n = 0
+        end = time.time() + 20
+        while not os.path.exists(os.path.join(self.run, SOCKET)):
+            if self.proc.poll() is not None or time.time() > end:
+                raise RuntimeError("weston did not start: " + self.tail())
+            time.sleep(0.1)
+
+    def tail(self):
+        try:
+            with open(self.log) as f:
+                return f.read()[-2000:]
+        except OSError:
+            return ""
+
+    def screenshot(self):
+        """The output, (width, height, rgb), or None."""
+        self.n += 1
+        d = os.path.join(self.run, "shot%d" % self.n)
+        os.makedirs(d)
+        r = subprocess.run(["weston-screenshooter"], cwd=d, env=self.env,
+                           capture_output=True, timeout=30)
+        shots = glob.glob(os.path.join(d, "*.png"))
+        img = read_png(shots[0]) if r.returncode == 0 and shots else None
+        shutil.rmtree(d)
+        return img
+
+    def shown(self, want, timeout=15):
+        """Wait until @want is on the output; where it is, or None."""
+        end = time.time() + timeout
+        while True:
+            screen = self.screenshot()
+            where = screen and find_frame(screen, want)
+            if where or time.time() > end:
+                return where
+            time.sleep(0.5)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def frame(w, h, *paste):
+    """The xy pattern at w x h with each of @paste, (x, y, w, h, rgb of a
+    pixel at (i, j) of the rectangle), drawn over it."""
+    pix = bytearray(w * h * 3)
+    for y in range(h):
+        for x in range(w):
+            pix[(y * w + x) * 3:(y * w + x + 1) * 3] = xy_rgb(x, y)
+    for px, py, pw, ph, rgb in paste:
+        for j in range(ph):
+            for i in range(pw):
+                if 0 <= px + i < w and 0 <= py + j < h:
+                    o = ((py + j) * w + px + i) * 3
+                    pix[o:o + 3] = rgb(i, j)
+    return w, h, bytes(pix)
+
+
+def green(i, j):
+    return b"\0\xff\0"
+
+
+def messages(err):
+    # vfio-pci's own notices about mdpy (no AER, no reset) are not ours
+    return [line for line in err.splitlines()
+            if ("warning" in line or "error" in line) and
+            "error recovery" not in line]
+
+
+def test_frame(tmp, wl, gl, uuid, path):
+    q = Qemu(QEMU, SIMLIB, tmp, uuid, display="gtk,gl=%s" % gl, env=wl.env)
+    if uuid == GVT:
+        present_xy(tmp)
+    else:
+        control(tmp, "rect %s x=0 y=0 w=640 h=480 pattern=xy" % uuid)
+    q.qmp.cmd("cont")
+    what = "%s: gtk gl=%s: %s" % (wl.name, gl, path)
+    where = wl.shown(frame(640, 480))
+    ok(where, "%s: the window shows the frame pixel for pixel" % what, where)
+    s1 = q.stats()
+    control(tmp, "rect %s x=100 y=100 w=30 h=10 pattern=0x00ff00" % uuid)
+    where2 = wl.shown(frame(640, 480, (100, 100, 30, 10, green)))
+    ok(where2 and where2 == where, "%s: a change shows" % what, where2)
+    s2 = q.stats()
+    d = delta(s1, s2)
+    if gl == "on" and uuid == GVT:
+        # the dma-buf is GtkGLArea's texture: each refresh redraws it
+        ok(d["gl-updates"] >= 1 and not d["updates"] and
+           s2["imports"] >= 1 and not s2["readbacks"],
+           "%s: imported into GtkGLArea, never read back" % what, s2)
+    else:
+        ok(d["updates"] >= 1 and
+           d["damage-pixels"] == 128 * 16 * d["updates"],
+           "%s: only the change is updated" % what, d)
+    alive = q.alive()
+    err = q.stop()
+    ok(alive and not messages(err), "%s: no message" % what, err)
+
+
+def test_cursor(tmp, wl):
+    """GtkGLArea draws the gvt cursor plane over the frame: its image's top
+    left where the guest put it, moved when it moves, the hotspot not
+    moving it (a host pointer's business)."""
+    q = Qemu(QEMU, SIMLIB, tmp, GVT, display="gtk,gl=on", env=wl.env)
+    present_xy(tmp)
+    control(tmp, "cursor %s size=64 pattern=xy x=100 y=50 hot_x=5 hot_y=7"
+            % GVT)
+    q.qmp.cmd("cont")
+    what = "%s: gtk gl=on: gvt cursor plane" % wl.name
+
+    def at(x, y):
+        return frame(640, 480, (x, y, 64, 64, xy_rgb))
+
+    where = wl.shown(at(100, 50))
+    ok(where, "%s: drawn over the frame at 100,50, pixel for pixel" % what,
+       where)
+    control(tmp, "cursor %s x=300 y=200" % GVT)
+    where2 = wl.shown(at(300, 200))
+    ok(where2 and where2 == where, "%s: a move shows at 300,200" % what,
+       where2)
+    control(tmp, "cursor %s hot_x=20 hot_y=30" % GVT)
+    time.sleep(1)
+    where3 = wl.shown(at(300, 200), timeout=3)
+    ok(where3 == where, "%s: a new hotspot leaves the image where it is"
+       % what, where3)
+    control(tmp, "cursor %s x=600 y=440" % GVT)
+    where4 = wl.shown(at(600, 440))
+    ok(where4 == where, "%s: at the frame's corner, clipped to it" % what,
+       where4)
+    control(tmp, "cursor %s size=off" % GVT)
+    where5 = wl.shown(frame(640, 480))
+    ok(where5 == where, "%s: gone when the guest disables it" % what, where5)
+    alive = q.alive()
+    err = q.stop()
+    ok(alive and not messages(err), "%s: no message" % what, err)
+
+
+def main():
+    if not shutil.which("weston") or not shutil.which("weston-screenshooter"):
+        print("1..0 # SKIP weston is not installed")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "config"), "w") as f:
+            f.write(CONFIG)
+        for renderer in ("gl", "pixman"):
+            wl = Weston(tmp, renderer)
+            wl.name = "weston " + renderer
+            try:
+                for gl in ("off", "on"):
+                    test_frame(tmp, wl, gl, GVT, "dma-buf (gvt)")
+                    test_frame(tmp, wl, gl, MDPY, "region (mdpy)")
+                test_cursor(tmp, wl)
+            finally:
+                wl.stop()
+    return tap.done()
+
+
+sys.exit(main())
