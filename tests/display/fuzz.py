@@ -91,6 +91,14 @@ CONSOLES = {
     "gtk": dict(display="gtk,gl=off", x11=True),
     "gtk-gl": dict(display="gtk,gl=on", x11=True, gl=True),
     "dbus-gl": dict(display="dbus,gl=on", dbus=True, gl=True),
+    "dbus": dict(display="dbus,gl=off", dbus=True),
+    # SDL under Xvfb: its 2D renderer and gl=on keep GLX current
+    "sdl": dict(display="sdl,gl=off", x11=True, ui="sdl"),
+    "sdl-gl": dict(display="sdl,gl=on", x11=True, gl=True, ui="sdl"),
+    # GTK as a client of weston's headless backend (GL renderer):
+    # GtkGLArea for gl=on
+    "gtk-wayland": dict(display="gtk,gl=off", wayland=True),
+    "gtk-gl-wayland": dict(display="gtk,gl=on", wayland=True, gl=True),
 }
 
 # end-of-sequence tolerances, after a settle (the first frame again, no
@@ -522,6 +530,9 @@ class Run:
                      "disable-ticketing=on,gl=on" % tmp]
         if c.get("x11"):
             env["DISPLAY"] = opt.x11()
+        if c.get("wayland"):
+            env.update(opt.wayland())
+            env.pop("DISPLAY", None)
         if c.get("dbus"):
             env["DBUS_SESSION_BUS_ADDRESS"] = opt.dbus()
         self.errpath = os.path.join(tmp, "stderr")
@@ -1029,7 +1040,26 @@ def main():
             helpers.append(proc)
             opt._dbus = proc.stdout.readline().strip()
         return opt._dbus
-    opt.x11, opt.dbus = x11, dbus
+    def wayland():
+        if not hasattr(opt, "_wayland"):
+            run = os.path.join(opt.tmpdir, "xdg")
+            os.makedirs(run, mode=0o700, exist_ok=True)
+            env = dict(XDG_RUNTIME_DIR=run, WAYLAND_DISPLAY="wayland-fuzz",
+                       GDK_BACKEND="wayland")
+            proc = subprocess.Popen(
+                ["weston", "--backend=headless-backend.so", "--use-gl",
+                 "--width=1280", "--height=800", "--socket=wayland-fuzz",
+                 "--no-config", "--log=" + os.path.join(run, "weston.log")],
+                env=dict(os.environ, **env), stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
+            helpers.append(proc)
+            for _ in range(200):
+                if os.path.exists(os.path.join(run, "wayland-fuzz")):
+                    break
+                time.sleep(0.1)
+            opt._wayland = env
+        return opt._wayland
+    opt.x11, opt.dbus, opt.wayland = x11, dbus, wayland
     start = time.time()
     figs = Figures()
     tap_n = 0
@@ -1050,6 +1080,17 @@ def main():
         for c in consoles:
             if c not in CONSOLES:
                 ap.error("unknown console %s (%s)" % (c, ", ".join(CONSOLES)))
+        # a binary without SDL (the sanitizers' build), a host without
+        # weston: those consoles are left out, and said so
+        uis = subprocess.run([opt.qemu, "-display", "help"],
+                             capture_output=True, text=True).stdout.split()
+        for c in list(consoles):
+            ui = CONSOLES[c].get("ui")
+            if (ui and ui not in uis) or (CONSOLES[c].get("wayland") and
+                                          not shutil.which("weston")):
+                print("# console %s: not in %s or on this host: left out"
+                      % (c, os.path.basename(opt.qemu)), flush=True)
+                consoles.remove(c)
         use = [m for m in wanted if m in models]
         print("# fuzz: %s on %s; models %s; seed %s; %gs" % (
             os.path.relpath(opt.qemu), ", ".join(consoles), " ".join(use),
