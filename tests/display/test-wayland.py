@@ -9,7 +9,11 @@
 # read back.  Each frame is found pixel for pixel in weston's screenshot
 # (weston-screenshooter, the debug protocol): gl=off and gl=on, a dma-buf
 # device (gvt) and a region device (mdpy), and the gvt cursor plane
-# blended by GtkGLArea where the guest put it (patch 0015).  TAP output.
+# blended by GtkGLArea where the guest put it (patch 0015).  Input on a
+# Wayland seat (weston's X11 backend under Xvfb, XTEST): keys reach the
+# guest's PS/2 keyboard, the pointer reaches QEMU's window over the
+# picture, and GTK gl=off's host cursor is the cursor plane, drawn by
+# weston at the pointer with its hotspot.  TAP output.
 #
 # usage: test-wayland.py SIMLIB QEMU
 
@@ -24,7 +28,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
-from simtap import Tap, control, find_frame, read_png, xy_rgb  # noqa: E402
+from simtap import (Tap, control, find_frame, read_png,  # noqa: E402
+                    start_xvfb, xy_rgb)
 from display import CONFIG, GVT, MDPY, Qemu, delta, present_xy  # noqa: E402
 
 SIMLIB, QEMU = sys.argv[1:3]
@@ -37,18 +42,23 @@ class Weston:
     """weston's headless backend with @renderer ("gl" or "pixman"), its
     runtime directory and log in @tmp."""
 
-    def __init__(self, tmp, renderer):
-        self.run = os.path.join(tmp, "xdg-" + renderer)
+    def __init__(self, tmp, renderer, x11=None):
+        """@x11: an X display for weston's X11 backend instead (a window
+        on it, its seat the X server's keyboard and pointer)."""
+        name = renderer + ("-x11" if x11 else "")
+        self.run = os.path.join(tmp, "xdg-" + name)
         os.makedirs(self.run, mode=0o700, exist_ok=True)
-        self.log = os.path.join(tmp, "weston-%s.log" % renderer)
+        self.log = os.path.join(tmp, "weston-%s.log" % name)
         self.env = dict(os.environ, XDG_RUNTIME_DIR=self.run,
                         WAYLAND_DISPLAY=SOCKET, GDK_BACKEND="wayland")
         self.env.pop("DISPLAY", None)
+        backend = "x11-backend.so" if x11 else "headless-backend.so"
+        wenv = dict(self.env, DISPLAY=x11) if x11 else self.env
         self.proc = subprocess.Popen(
-            ["weston", "--backend=headless-backend.so", "--use-" + renderer,
+            ["weston", "--backend=" + backend, "--use-" + renderer,
              "--width=1280", "--height=800", "--socket=" + SOCKET,
              "--no-config", "--debug", "--log=" + self.log],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env=wenv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.n = 0
         end = time.time() + 20
         while not os.path.exists(os.path.join(self.run, SOCKET)):
@@ -185,6 +195,63 @@ def test_cursor(tmp, wl):
     ok(alive and not messages(err), "%s: no message" % what, err)
 
 
+def xdotool(display, *args):
+    subprocess.run(["xdotool"] + [str(a) for a in args], timeout=30,
+                   env=dict(os.environ, DISPLAY=display),
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_input(tmp, gl):
+    """Keys typed on a Wayland seat reach the guest's PS/2 keyboard; the
+    pointer reaches QEMU's window, over the guest's picture.  weston's X11
+    backend under Xvfb: its seat is the X server's, driven with XTEST."""
+    xvfb, display = start_xvfb()
+    wl = Weston(tmp, "pixman", x11=display)
+    what = "weston x11 seat: gtk gl=%s: input" % gl
+    try:
+        q = Qemu(QEMU, SIMLIB, tmp, GVT, display="gtk,gl=%s" % gl,
+                 env=wl.env, extra=["-trace", "ps2_put_keycode",
+                                    "-trace", "gd_motion_event"])
+        present_xy(tmp)
+        if gl == "off":
+            control(tmp, "cursor %s size=64 pattern=xy x=100 y=50 hot_x=5 "
+                    "hot_y=7" % GVT)
+        q.qmp.cmd("cont")
+        where = wl.shown(frame(640, 480))
+        ok(where, "%s: the frame is on weston's output" % what, where)
+        if where:
+            # weston's window is at the X screen's top left, its output
+            # unscaled: an output position is an X position
+            xdotool(display, "mousemove", 1270, 1010)
+            time.sleep(0.3)
+            for dx, dy in ((300, 200), (320, 240)):
+                xdotool(display, "mousemove", where[0] + dx, where[1] + dy)
+                time.sleep(0.5)
+            if gl == "off":
+                # the cursor plane is GTK's host cursor: weston draws it
+                # with its hotspot at the pointer, over the picture
+                at = wl.shown(frame(640, 480, (315, 233, 64, 64, xy_rgb)))
+                ok(at == where, "%s: the host cursor is the guest's at the "
+                   "pointer, hotspot 5,7, pixel for pixel" % what, at)
+            xdotool(display, "key", "a")
+            time.sleep(1)
+        alive = q.alive()
+        err = q.stop()
+        # scan code set 2: make 0x1c, break 0xf0 0x1c
+        codes = [line.split()[-1] for line in err.splitlines()
+                 if line.startswith("ps2_put_keycode")]
+        ok(alive and codes[-3:] == ["0x1c", "0xf0", "0x1c"],
+           "%s: a key typed is the guest keyboard's scan codes" % what,
+           codes)
+        ok("gd_motion_event ww=640, wh=480, ws=1, x=320, y=240" in err,
+           "%s: the pointer over the picture is at the guest's 320,240"
+           % what, [line for line in err.splitlines() if "motion" in line])
+    finally:
+        wl.stop()
+        xvfb.terminate()
+        xvfb.wait()
+
+
 def main():
     if not shutil.which("weston") or not shutil.which("weston-screenshooter"):
         print("1..0 # SKIP weston is not installed")
@@ -202,6 +269,11 @@ def main():
                 test_cursor(tmp, wl)
             finally:
                 wl.stop()
+        if shutil.which("xdotool"):
+            for gl in ("off", "on"):
+                test_input(tmp, gl)
+        else:
+            ok(False, "xdotool is installed (scripts/deps.list)")
     return tap.done()
 
 
