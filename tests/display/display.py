@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # What the display tests share: the simulated devices they use, our QEMU
-# started on one of them, and pixel checks against the simulator's xy
-# pattern.
+# started on one of them, pixel checks against the simulator's xy
+# pattern, and weston for the Wayland consoles.
 
+import glob
 import os
+import shutil
 import subprocess
 
-from simtap import Qmp, control, qemu_stop, read_ppm, sim_env, xy_wrong
+from simtap import (Qmp, control, find_frame, qemu_stop, read_png,
+                    read_ppm, sim_env, until, xy_frame, xy_wrong)
 
 GVT = "cccccccc-0000-4000-8000-0000000000c1"
 MBOCHS = "bbbbbbbb-0000-4000-8000-0000000000b1"
@@ -94,3 +97,80 @@ def wrong(img, fmt="XRGB8888"):
 def delta(a, b):
     """The change of each counter from stats @a to stats @b."""
     return {k: b[k] - a[k] for k in a}
+
+
+def frame(w, h, *paste):
+    """The xy pattern at w x h, (w, h, rgb), with each of @paste, (x, y,
+    width, height, fill), drawn over it, clipped to the frame: a fill is
+    one pixel's 3 bytes, or fill(i, j) gives those of pixel i, j of the
+    rectangle."""
+    pix = bytearray(xy_frame(w, h))
+    for px, py, pw, ph, fill in paste:
+        for j in range(max(0, -py), min(ph, h - py)):
+            for i in range(max(0, -px), min(pw, w - px)):
+                o = ((py + j) * w + px + i) * 3
+                pix[o:o + 3] = fill(i, j) if callable(fill) else fill
+    return w, h, bytes(pix)
+
+
+class Weston:
+    """weston with @renderer ("gl" or "pixman"), its runtime directory and
+    log in @tmp: its headless backend, or with @x11 (an X display) its X11
+    backend, a window there whose seat is the X server's keyboard and
+    pointer.  client_env: what makes a process its Wayland client."""
+
+    SOCKET = "wayland-qemu-test"
+
+    def __init__(self, tmp, renderer, x11=None):
+        name = renderer + ("-x11" if x11 else "")
+        self.run = os.path.join(tmp, "xdg-" + name)
+        os.makedirs(self.run, mode=0o700, exist_ok=True)
+        self.log = os.path.join(tmp, "weston-%s.log" % name)
+        self.client_env = dict(XDG_RUNTIME_DIR=self.run,
+                               WAYLAND_DISPLAY=self.SOCKET,
+                               GDK_BACKEND="wayland")
+        self.env = dict(os.environ, **self.client_env)
+        self.env.pop("DISPLAY", None)
+        backend = "x11-backend.so" if x11 else "headless-backend.so"
+        self.proc = subprocess.Popen(
+            ["weston", "--backend=" + backend, "--use-" + renderer,
+             "--width=1280", "--height=800", "--socket=" + self.SOCKET,
+             "--no-config", "--debug", "--log=" + self.log],
+            env=dict(self.env, DISPLAY=x11) if x11 else self.env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.n = 0
+        if not until(lambda: self.proc.poll() is not None or
+                     os.path.exists(os.path.join(self.run, self.SOCKET)),
+                     20, 0.1) or self.proc.poll() is not None:
+            raise RuntimeError("weston did not start: " + self.tail())
+
+    def tail(self):
+        try:
+            with open(self.log) as f:
+                return f.read()[-2000:]
+        except OSError:
+            return ""
+
+    def screenshot(self):
+        """The output, (width, height, rgb), or None (weston-screenshooter,
+        the debug protocol)."""
+        self.n += 1
+        d = os.path.join(self.run, "shot%d" % self.n)
+        os.makedirs(d)
+        r = subprocess.run(["weston-screenshooter"], cwd=d, env=self.env,
+                           capture_output=True, timeout=30)
+        shots = glob.glob(os.path.join(d, "*.png"))
+        img = read_png(shots[0]) if r.returncode == 0 and shots else None
+        shutil.rmtree(d)
+        return img
+
+    def shown(self, want, timeout=15):
+        """Wait until @want is on the output; where it is, or None."""
+        def where():
+            screen = self.screenshot()
+            return screen and find_frame(screen, want)
+        return until(where, timeout)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()

@@ -32,6 +32,7 @@ TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
 from simtap import Qmp, control, start_xvfb  # noqa: E402
+from display import Weston  # noqa: E402
 import rfb  # noqa: E402
 from spiceprobe import SpiceProbe  # noqa: E402
 
@@ -1042,22 +1043,9 @@ def main():
         return opt._dbus
     def wayland():
         if not hasattr(opt, "_wayland"):
-            run = os.path.join(opt.tmpdir, "xdg")
-            os.makedirs(run, mode=0o700, exist_ok=True)
-            env = dict(XDG_RUNTIME_DIR=run, WAYLAND_DISPLAY="wayland-fuzz",
-                       GDK_BACKEND="wayland")
-            proc = subprocess.Popen(
-                ["weston", "--backend=headless-backend.so", "--use-gl",
-                 "--width=1280", "--height=800", "--socket=wayland-fuzz",
-                 "--no-config", "--log=" + os.path.join(run, "weston.log")],
-                env=dict(os.environ, **env), stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL)
-            helpers.append(proc)
-            for _ in range(200):
-                if os.path.exists(os.path.join(run, "wayland-fuzz")):
-                    break
-                time.sleep(0.1)
-            opt._wayland = env
+            wl = Weston(opt.tmpdir, "gl")
+            helpers.append(wl.proc)
+            opt._wayland = wl.client_env
         return opt._wayland
     opt.x11, opt.dbus, opt.wayland = x11, dbus, wayland
     start = time.time()

@@ -32,8 +32,8 @@ from gi.repository import Gio, GLib  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
-from simtap import Tap, control, xy_frame, xy_rgb  # noqa: E402
-from display import CONFIG, GVT, MDPY, Qemu, present_xy  # noqa: E402
+from simtap import Tap, control, until, xy_rgb  # noqa: E402
+from display import CONFIG, GVT, MDPY, Qemu, frame, present_xy  # noqa: E402
 
 SIMLIB, QEMU = sys.argv[1:3]
 tap = Tap()
@@ -189,30 +189,19 @@ class Listener:
     def on_CursorDefine(self, inv, width, height, hot_x, hot_y, data):
         self.cursor = (width, height, hot_x, hot_y, bytes(data))
 
+    def holds(self, fn):
+        """fn(self), under the lock, the dma-buf read if it changed."""
+        with self.lock:
+            try:
+                if self.dirty:
+                    self.read_dmabuf()
+            except Exception as e:
+                self.errors.append("reading the dma-buf: %r" % e)
+            return bool(fn(self))
+
     def wait(self, fn, timeout=10):
-        """Until fn(self) holds, under the lock; whether it did."""
-        end = time.time() + timeout
-        while time.time() < end:
-            with self.lock:
-                try:
-                    if self.dirty:
-                        self.read_dmabuf()
-                except Exception as e:
-                    self.errors.append("reading the dma-buf: %r" % e)
-                if fn(self):
-                    return True
-            time.sleep(0.1)
-        return False
-
-
-def frame(w, h, change=None):
-    """The xy pattern at w x h, with @change, (x, y, w, h, rgb), drawn."""
-    pix = bytearray(xy_frame(w, h))
-    if change:
-        cx, cy, cw, ch, rgb = change
-        for y in range(cy, cy + ch):
-            pix[(y * w + cx) * 3:(y * w + cx + cw) * 3] = rgb * cw
-    return w, h, bytes(pix)
+        """Until fn(self) holds; whether it did."""
+        return until(lambda: self.holds(fn), timeout, 0.1)
 
 
 def cursor_bytes(size):

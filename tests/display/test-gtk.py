@@ -22,8 +22,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
 from simtap import (Tap, control, find_frame, read_xwd,  # noqa: E402
-                    start_xvfb, xy_frame, xy_rgb)
-from display import CONFIG, GVT, MDPY, Qemu, delta, present_xy  # noqa: E402
+                    start_xvfb, xy_rgb)
+from display import (CONFIG, GVT, MDPY, Qemu, delta, frame,  # noqa: E402
+                     present_xy)
 
 SIMLIB, QEMU = sys.argv[1:3]
 # tests/display's X cursor reader, beside the SPICE probe in the build
@@ -38,16 +39,6 @@ def xwd(display, path):
     r = subprocess.run(["xwd", "-root", "-silent", "-display", display,
                         "-out", path], capture_output=True, timeout=30)
     return read_xwd(path) if r.returncode == 0 else None
-
-
-def frame(w, h, change=None):
-    """The xy pattern at w x h, with @change, (x, y, w, h, rgb), drawn."""
-    pix = bytearray(xy_frame(w, h))
-    if change:
-        cx, cy, cw, ch, rgb = change
-        for y in range(cy, cy + ch):
-            pix[(y * w + cx) * 3:(y * w + cx + cw) * 3] = rgb * cw
-    return w, h, bytes(pix)
 
 
 def shown(display, tmp, want, name, timeout=10):
