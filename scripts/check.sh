@@ -88,7 +88,8 @@ run_suite guest timeout 600 /usr/bin/python3 "$top/tests/guest/test-guest.py" \
 display_suites() {
     local prefix=$1 limit=$2 qemu=$3 t name
     shift 3
-    for t in screendump faults clients gtk wayland dbus device still formats stall; do
+    for t in screendump faults clients gtk wayland spicegtk dbus device still \
+        formats stall; do
         name=${prefix}display-$t
         [ "$t" = screendump ] && name=${prefix}display
         run_suite "$name" timeout "$limit" env "$@" /usr/bin/python3 \
