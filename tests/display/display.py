@@ -117,11 +117,12 @@ class Weston:
     """weston with @renderer ("gl" or "pixman"), its runtime directory and
     log in @tmp: its headless backend, or with @x11 (an X display) its X11
     backend, a window there whose seat is the X server's keyboard and
-    pointer.  client_env: what makes a process its Wayland client."""
+    pointer; its output @size.  client_env: what makes a process its
+    Wayland client."""
 
     SOCKET = "wayland-qemu-test"
 
-    def __init__(self, tmp, renderer, x11=None):
+    def __init__(self, tmp, renderer, x11=None, size=(1280, 800)):
         name = renderer + ("-x11" if x11 else "")
         self.run = os.path.join(tmp, "xdg-" + name)
         os.makedirs(self.run, mode=0o700, exist_ok=True)
@@ -134,7 +135,8 @@ class Weston:
         backend = "x11-backend.so" if x11 else "headless-backend.so"
         self.proc = subprocess.Popen(
             ["weston", "--backend=" + backend, "--use-" + renderer,
-             "--width=1280", "--height=800", "--socket=" + self.SOCKET,
+             "--width=%d" % size[0], "--height=%d" % size[1],
+             "--socket=" + self.SOCKET,
              "--no-config", "--debug", "--log=" + self.log],
             env=dict(self.env, DISPLAY=x11) if x11 else self.env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -150,6 +150,56 @@ def test_cursor(tmp, display, gl, ui):
     q.stop()
 
 
+def test_sdl_cursor(tmp, display, gl):
+    """SDL shows the guest's cursor as the host cursor while it holds the
+    grab (the guest's PS/2 pointer is relative): not before, and after a
+    click in the focused window the cursor plane, pixel for pixel with its
+    hotspot, and a new hotspot."""
+    q = Qemu(QEMU, SIMLIB, tmp, GVT, display="sdl,gl=%s" % gl,
+             env={"DISPLAY": display})
+    present_xy(tmp)
+    control(tmp, "cursor %s size=64 pattern=xy x=100 y=50 hot_x=5 hot_y=7"
+            % GVT)
+    q.qmp.cmd("cont")
+    what = "sdl gl=%s: gvt cursor plane" % gl
+    where = shown(display, tmp, frame(640, 480), "sdlc")
+    want = cursor_words(64)
+    if where:
+        x, y = where[0] + 320, where[1] + 240
+        before = host_cursor(display, x, y)
+        ok(before and before[4] != want, "%s: not the host cursor before "
+           "SDL grabs the pointer" % what, before[:4] if before else before)
+        env = dict(os.environ, DISPLAY=display)
+        wins = subprocess.run(["xdotool", "search", "--name", "QEMU"],
+                              env=env, capture_output=True, text=True,
+                              timeout=30).stdout.split()
+        for w in wins:
+            subprocess.run(["xdotool", "windowfocus", "--sync", w], env=env,
+                           capture_output=True, timeout=30)
+        subprocess.run(["xdotool", "click", "1"], env=env,
+                       capture_output=True, timeout=30)
+    cur = None
+    end = time.time() + 10
+    while where and time.time() < end:
+        cur = host_cursor(display, x, y)
+        if cur and cur[:4] == (64, 64, 5, 7) and cur[4] == want:
+            break
+        time.sleep(0.5)
+    ok(cur and cur[:4] == (64, 64, 5, 7) and cur[4] == want,
+       "%s: grabbed, the host cursor is the guest's, 64x64 hotspot 5,7, "
+       "pixel for pixel" % what, cur[:4] if cur else cur)
+    control(tmp, "cursor %s hot_x=20 hot_y=30" % GVT)
+    while where and time.time() < end + 10:
+        cur = host_cursor(display, x, y)
+        if cur and cur[:4] == (64, 64, 20, 30):
+            break
+        time.sleep(0.5)
+    ok(cur and cur[:4] == (64, 64, 20, 30),
+       "%s: a new hotspot is the host cursor's" % what,
+       cur[:4] if cur else cur)
+    q.stop()
+
+
 def main():
     xvfb, display = start_xvfb()
     try:
@@ -169,11 +219,13 @@ def main():
                 print("# %s has no SDL display: SDL not run" % QEMU)
             if ok(os.path.exists(XCURSOR), "the X cursor reader is built "
                   "(%s)" % XCURSOR):
-                # SDL sets the guest's cursor as the host's only while
-                # the guest's pointer is absolute (a guest driving the
-                # tablet) or grabbed: not with this guest-less QEMU
                 for gl in ("off", "on"):
                     test_cursor(tmp, display, gl, "gtk")
+                # SDL sets the guest's cursor as the host's only while the
+                # guest's pointer is absolute (a guest driving a tablet) or
+                # grabbed: here, grabbed with a click
+                for gl in ("off", "on") if "\nsdl" in displays else ():
+                    test_sdl_cursor(tmp, display, gl)
     finally:
         xvfb.terminate()
         xvfb.wait()

@@ -8,7 +8,9 @@
 # client, tests/display/rfb.py) the test clicks into the terminal, types
 # a command and moves the pointer; tesseract-ocr reads the typed text
 # back off the VNC frame, spicy-screenshot's and xwd's of QEMU's window,
-# and the pointer is found where it was moved on all three.
+# and the pointer is found where it was moved on all three.  On mbochs
+# QEMU's GTK window is a Wayland client of weston (its X11 backend on
+# Xvfb), and the seat's pointer moved over it moves the guest's.
 # display-stats show weston's page flips (dma-buf ids cycling between
 # its two buffers), the simulated mbochs counts no refcounting bug of
 # the kernel's sample, and QEMU's fds do not grow.  With mdpy the guest's
@@ -19,6 +21,7 @@
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +38,7 @@ from demo import MODELS  # noqa: E402
 from demorun import Demo  # noqa: E402
 from simtap import (Qmp, Tap, control, find_frame, read_xwd,  # noqa
                     spicy_screenshot, start_xvfb, until)
+from display import Weston  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1])
 W, H = 1024, 768
@@ -128,30 +132,87 @@ def stats(qmp):
                    property="display-stats")["return"]
 
 
+def seat_pointer(client, what, screen, near, spot, img, bg, display):
+    """The Wayland seat's pointer moved over QEMU's GTK window: the guest's
+    pointer follows (GTK's absolute motion to the usb-tablet), seen on VNC
+    where it was moved, in guest pixels."""
+    at = find_frame(screen, near)
+    # the guest's top left in the X screen, from where the pointer's
+    # rows (@near, at spot - (16, -2)) are found
+    origin = (at[0] - spot[0] + 16, at[1] - spot[1] - 2) if at else None
+    # the nearest point left of or below the pointer with a 40x40 square
+    # of background around it
+    dest = None
+    for dy in (0, 48, 96, 640, 680):
+        for dx in (-128, -256, -384, 0):
+            x, y = spot[0] + dx, spot[1] + dy
+            if (x, y) != spot and 40 <= x < W - 40 and 40 <= y < H - 40 \
+                    and all(box(img, x - 20, y - 20 + j, 40, 1)[2] ==
+                            bg * 40 for j in range(0, 40, 4)):
+                dest = x, y
+                break
+        if dest:
+            break
+    ok(origin and dest, "%s: GTK on Wayland: the guest's picture and a "
+       "background spot to move to are found (%s, %s)" % (what, origin,
+                                                           dest))
+    if not (origin and dest):
+        return
+    before = rfb.frame(client)
+    env = dict(os.environ, DISPLAY=display)
+    for x, y in ((1270, 1015),
+                 (origin[0] + dest[0] - 40, origin[1] + dest[1] - 30),
+                 (origin[0] + dest[0], origin[1] + dest[1])):
+        subprocess.run(["xdotool", "mousemove", str(x), str(y)], env=env,
+                       capture_output=True, timeout=30)
+        time.sleep(0.5)
+
+    def followed():
+        bb = changed_bbox(before, rfb.frame(client), dest[0] - 16,
+                          dest[1] - 16, 64)
+        return bb if bb and dest[0] - 12 <= bb[0] <= dest[0] + 4 and \
+            dest[1] - 12 <= bb[1] <= dest[1] + 4 else None
+
+    bb = until(followed, 30, step=1)
+    ok(bb, "%s: GTK on Wayland: the seat's pointer over QEMU's window "
+       "moves the guest's to %s (seen on VNC: %s)" % (what, dest, bb))
+
+
 def test_desktop(tmp, model):
     mdpy = model == "mdpy"
     what = "desktop on %s" % model
     work = os.path.join(tmp, model)
     vnc, spice = 44 + mdpy, 5950 + mdpy
     xvfb, display = start_xvfb()
+    env = {"DISPLAY": display, "VFIO_SIM_KERNEL_BUGS": "count"}
+    # on mbochs QEMU's GTK window is a Wayland client: of weston's X11
+    # backend, whose window on Xvfb (at its top left, unscaled) shows it
+    # and whose seat is Xvfb's pointer; on mdpy GTK runs on X11
+    wl = None
+    if not mdpy and shutil.which("weston"):
+        # a strip of the X screen below it: the X pointer enters from
+        # there, and weston follows it from that enter on
+        wl = Weston(tmp, "pixman", x11=display, size=(1280, 1000))
+        env.update(wl.client_env)
     t0 = time.time()
     demo = Demo(
         ["--workdir", work, "--vnc", "127.0.0.1:%d" % vnc,
          "--spice", "127.0.0.1:%d" % spice, "--gtk"] +
-        (["--mdpy"] if mdpy else []),
-        env={"DISPLAY": display, "VFIO_SIM_KERNEL_BUGS": "count"})
+        (["--mdpy"] if mdpy else []), env=env)
     try:
-        run_desktop(demo, what, work, model, vnc, spice, display, t0)
+        run_desktop(demo, what, work, model, vnc, spice, display, t0, wl)
     finally:
         status = demo.stop()
         ok(status == 0 and "demo: stopped" in demo.text(),
            "%s: SIGTERM stops the demo and QEMU cleanly" % what,
            demo.text()[-3000:])
+        if wl:
+            wl.stop()
         xvfb.terminate()
         xvfb.wait()
 
 
-def run_desktop(demo, what, work, model, vnc, spice, display, t0):
+def run_desktop(demo, what, work, model, vnc, spice, display, t0, wl):
     mdpy = model == "mdpy"
     driver, path = ("mdpy-fb", "region") if mdpy else ("bochs-drm",
                                                        "dma-buf")
@@ -258,11 +319,15 @@ def run_desktop(demo, what, work, model, vnc, spice, display, t0):
         gtk[0] = read_xwd(path)
         return find_frame(gtk[0], near) is not None
 
-    ok(until(gtk_shot, 30, step=2), "%s: GTK: QEMU's window under Xvfb "
-       "shows the pointer as VNC does" % what)
+    gtk_on = "GTK on Wayland (weston)" if wl else "GTK on X11"
+    ok(until(gtk_shot, 30, step=2), "%s: %s: QEMU's window shows the "
+       "pointer as VNC does" % (what, gtk_on))
     text = ocr(gtk[0], tmpd, "gtk") if gtk[0] else ""
-    ok(typed_found(text), "%s: GTK: the typed text is read back by OCR"
-       % what, text)
+    ok(typed_found(text), "%s: %s: the typed text is read back by OCR"
+       % (what, gtk_on), text)
+    if wl and gtk[0]:
+        seat_pointer(client, what, gtk[0], near, spot, moved[0], bg,
+                     display)
 
     # weston's page flips, no kernel bug, no fd growth
     time.sleep(3)
