@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <unistd.h>
 #include <linux/dma-buf.h>
+#include <linux/kvm.h>
 
 #include "sim.h"
 
@@ -1446,6 +1447,66 @@ void sim_file_put(SimFile *f)
         sim_file_unref(f);
         pthread_mutex_unlock(&sim_lock);
     }
+}
+
+/*
+ * The groups KVM's VFIO device holds (kvm_vfio_set_file: a reference on
+ * each file added, dropped when it is deleted).  One VM a process.
+ */
+#define SIM_KVM_MAX_FILES 64
+static SimFile *kvm_files[SIM_KVM_MAX_FILES];
+
+bool sim_kvm_vfio_attr(const void *attr, long *ret)
+{
+    const struct kvm_device_attr *a = attr;
+    SimFile *f;
+    int32_t fd;
+    int i, slot = -1;
+
+    if (a->group != KVM_DEV_VFIO_GROUP ||
+        (a->attr != KVM_DEV_VFIO_GROUP_ADD &&
+         a->attr != KVM_DEV_VFIO_GROUP_DEL)) {
+        return false;
+    }
+    memcpy(&fd, (const void *)(uintptr_t)a->addr, sizeof(fd));
+    pthread_mutex_lock(&sim_lock);
+    f = sim_file(fd);
+    if (!f) {
+        pthread_mutex_unlock(&sim_lock);
+        return false;
+    }
+    for (i = 0; i < SIM_KVM_MAX_FILES; i++) {
+        if (kvm_files[i] == f) {
+            break;
+        }
+        if (!kvm_files[i] && slot < 0) {
+            slot = i;
+        }
+    }
+    if (a->attr == KVM_DEV_VFIO_GROUP_ADD) {
+        /* 6.1's vfio_file_is_valid(): a group file, nothing else */
+        if (f->type != SIM_FILE_GROUP) {
+            *ret = -EINVAL;
+        } else if (i < SIM_KVM_MAX_FILES) {
+            *ret = -EEXIST;
+        } else if (slot < 0) {
+            *ret = -ENOMEM;
+        } else {
+            f->refs++;
+            kvm_files[slot] = f;
+            *ret = 0;
+        }
+    } else if (i < SIM_KVM_MAX_FILES) {
+        kvm_files[i] = NULL;
+        sim_file_unref(f);
+        *ret = 0;
+    } else {
+        *ret = -ENOENT;
+    }
+    pthread_mutex_unlock(&sim_lock);
+    sim_log("kvm", "KVM_DEV_VFIO_GROUP_%s fd %d: %ld",
+            a->attr == KVM_DEV_VFIO_GROUP_ADD ? "ADD" : "DEL", fd, *ret);
+    return true;
 }
 
 void sim_file_close(int fd)

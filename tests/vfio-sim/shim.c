@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/kvm.h>
+
 #include "sim.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -305,6 +307,14 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
     va_end(ap);
     if (f) {
         return put_errno(f, sim_file_ioctl(f, req, arg));
+    }
+    /* KVM's VFIO device given one of our group fds */
+    if (req == KVM_SET_DEVICE_ATTR && arg) {
+        long ret;
+
+        if (sim_kvm_vfio_attr(arg, &ret)) {
+            return set_errno(ret);
+        }
     }
     resolve_ioctl();
     return real_ioctl(fd, req, arg);

@@ -208,6 +208,14 @@ SimFile *sim_file_get(int fd);
 void sim_file_put(SimFile *f);
 
 /*
+ * KVM's VFIO pseudo device (virt/kvm/vfio.c, Linux 6.1) handed one of our
+ * files by KVM_SET_DEVICE_ATTR, @attr a struct kvm_device_attr: true, the
+ * ioctl's result in *@ret, if its fd is ours; false if the call is not
+ * about our files (it goes to the kernel).
+ */
+bool sim_kvm_vfio_attr(const void *attr, long *ret);
+
+/*
  * Export a dma-buf: a new fd that the core tracks as @buf describes.  The
  * fd is a file of its own on @buf->backing_fd's pages (see README).
  */

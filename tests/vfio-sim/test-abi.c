@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <libdrm/drm_fourcc.h>
 #include <linux/dma-buf.h>
+#include <linux/kvm.h>
 
 #include "testlib.h"
 
@@ -147,6 +148,43 @@ static void test_container_group(void)
     close(g);
     close(c);
     close(null);
+}
+
+/*
+ * KVM's VFIO device (virt/kvm/vfio.c) takes a group fd as the kernel
+ * takes a real one; the ioctl goes to whatever fd (here /dev/null): the
+ * simulator answers for its own fds before a kernel would see it.
+ */
+static void test_kvm_vfio(void)
+{
+    int c = open("/dev/vfio/vfio", O_RDWR);
+    int g = open("/dev/vfio/7", O_RDWR);
+    int kvm = open("/dev/null", O_RDWR), fd;
+    struct kvm_device_attr a = {
+        .group = KVM_DEV_VFIO_GROUP, .attr = KVM_DEV_VFIO_GROUP_ADD,
+        .addr = (uintptr_t)&fd,
+    };
+
+    fd = g;
+    ok(call(kvm, KVM_SET_DEVICE_ATTR, &a) == 0,
+       "kvm-vfio: GROUP_ADD of a group fd");
+    ok(call(kvm, KVM_SET_DEVICE_ATTR, &a) == -EEXIST,
+       "kvm-vfio: the same group again is EEXIST");
+    fd = c;
+    ok(call(kvm, KVM_SET_DEVICE_ATTR, &a) == -EINVAL,
+       "kvm-vfio: GROUP_ADD of a container fd is EINVAL");
+    a.attr = KVM_DEV_VFIO_GROUP_DEL;
+    ok(call(kvm, KVM_SET_DEVICE_ATTR, &a) == -ENOENT,
+       "kvm-vfio: GROUP_DEL of a file never added is ENOENT");
+    fd = g;
+    ok(call(kvm, KVM_SET_DEVICE_ATTR, &a) == 0 &&
+       call(kvm, KVM_SET_DEVICE_ATTR, &a) == -ENOENT,
+       "kvm-vfio: GROUP_DEL of the group, then ENOENT");
+    close(g);
+    ok(call(kvm, KVM_SET_DEVICE_ATTR, &a) == -ENOTTY,
+       "kvm-vfio: a closed fd is not ours: the call goes to the kernel");
+    close(c);
+    close(kvm);
 }
 
 static void test_mdpy(void)
@@ -375,6 +413,7 @@ int main(void)
     write_config();
     test_sysfs();
     test_container_group();
+    test_kvm_vfio();
     test_mdpy();
     test_mbochs();
     return done_testing();
