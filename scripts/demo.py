@@ -3,7 +3,7 @@
 #
 # The demo: a Debian desktop guest on a simulated vGPU, shown by our QEMU.
 #
-# Our QEMU (TCG) runs the desktop guest (tests/guest/mkdesktop.py: Debian's
+# Our QEMU (TCG, or KVM with --kvm) runs the desktop guest (tests/guest/mkdesktop.py: Debian's
 # kernel and packages) with the simulator (tests/vfio-sim) preloaded,
 # playing the kernel's mbochs sample as an mdev:
 #   -device vfio-pci-nohotplug,sysfsdev=/sys/bus/mdev/devices/<uuid>,
@@ -77,6 +77,17 @@ def parse():
     ap.add_argument("--run", choices=("demo", "pattern"), default="demo",
                     help="what the busybox guest draws: console text and a "
                     "moving square (demo), or the xy test pattern")
+    ap.add_argument("--anim", metavar="HZ", type=int, default=0,
+                    help="the desktop runs the benchmark's animation at HZ "
+                    "frames a second (tests/guest/desktop/anim.c) instead "
+                    "of its terminal")
+    ap.add_argument("--mode", metavar="WxH", default="1024x768",
+                    choices=("1024x768", "1920x1080"),
+                    help="the guest's display mode (default 1024x768)")
+    ap.add_argument("--kvm", action="store_true",
+                    help="KVM instead of TCG (needs /dev/kvm)")
+    ap.add_argument("--qemu", metavar="BINARY",
+                    help="the QEMU to run (default: the build's)")
     ap.add_argument("--build", default=os.path.join(TOP, "build"),
                     help="the build directory")
     ap.add_argument("--seconds", type=float, default=0,
@@ -86,6 +97,12 @@ def parse():
                     "and pid file and the simulator's control socket in "
                     "DIR (default: a temporary directory, removed at exit)")
     args = ap.parse_args()
+    if args.anim and args.guest != "desktop":
+        ap.error("--anim is the desktop guest's")
+    if not 0 <= args.anim <= 240:
+        ap.error("--anim: 1 to 240 frames a second")
+    if args.kvm and not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        ap.error("--kvm: /dev/kvm is not there or not ours")
     if not args.gtk and args.spice is None and args.vnc is None:
         args.vnc = "127.0.0.1:0"
     return args
@@ -123,10 +140,15 @@ def guest_args(args, model, guest):
     """The guest's kernel, initramfs, disk and input devices."""
     desktop = args.guest == "desktop"
     run = MODELS[model][4] if desktop else args.run
+    if args.anim:
+        run = {"weston": "anim", "xorg": "xorg-anim"}[run] + \
+            " guest.anim=%d" % args.anim
     cmd = ["-kernel", os.path.join(guest, "vmlinuz"),
            "-initrd", os.path.join(guest, "initrd.gz"),
-           "-append", "console=tty0 console=ttyS0 panic=-1 video=1024x768 "
-           "vt.global_cursor_default=0 guest.run=" + run]
+           "-append", "console=tty0 console=ttyS0 panic=-1 video=%s "
+           "vt.global_cursor_default=0 guest.run=%s" % (args.mode, run)]
+    if args.kvm:
+        cmd += ["-accel", "kvm"]
     if desktop:
         # the root file system is never written: changes go to a
         # temporary overlay (snapshot=on)
@@ -145,6 +167,8 @@ READY = {
               "the pointer, click; Ctrl-C quits",
     "xorg": "ready: an X desktop (twm) with an xterm: type into it, move "
             "the pointer, click; Ctrl-C quits",
+    "anim": "ready: the benchmark's animation, the whole screen a frame; "
+            "Ctrl-C quits",
     "demo": "ready: the console text and a moving square; Ctrl-C quits",
     "pattern": "ready: the xy test pattern; Ctrl-C quits",
 }
@@ -173,8 +197,11 @@ def stats(qmp, tmp, timeout=15):
     end = time.time() + timeout
     while True:
         qmp.cmd("screendump", filename=os.path.join(tmp, "screen.ppm"))
-        st = qmp.cmd("qom-get", path="/machine/peripheral/vgpu0",
-                     property="display-stats").get("return", {})
+        rsp = qmp.cmd("qom-get", path="/machine/peripheral/vgpu0",
+                      property="display-stats")
+        if "error" in rsp:
+            return None         # another QEMU (--qemu): it has no counters
+        st = rsp.get("return", {})
         if st.get("imports") or st.get("bytes-copied") or \
                 time.time() > end:
             return st
@@ -201,7 +228,8 @@ def main():
     uuid, simline, driver, path, session = MODELS[model]
     guest = os.path.join(args.build, "desktop" if args.guest == "desktop"
                          else BUSYBOX[model])
-    qemu = os.path.join(args.build, "qemu", "qemu-system-x86_64")
+    qemu = args.qemu or os.path.join(args.build, "qemu",
+                                     "qemu-system-x86_64")
     simlib = os.path.join(args.build, "vfio-sim", "libvfio-sim.so")
     need = [qemu, simlib, os.path.join(guest, "vmlinuz")]
     if args.guest == "desktop":
@@ -217,6 +245,11 @@ def main():
         os.makedirs(tmp, exist_ok=True)
     else:
         tmp = tempfile.mkdtemp(prefix="vfio-display-demo.")
+    if args.mode == "1920x1080":
+        # mdpy's 1080p type; mbochs's 64 MB one (weston's two buffers and
+        # the kernel console's do not fit the medium type's 16 MB)
+        simline = {"mdpy": "mdpy type=hd", "mbochs": "mbochs type=large"}[
+            model]
     with open(os.path.join(tmp, "config"), "w") as f:
         f.write("%s %s group=61\n" % (uuid, simline))
     serial = os.path.join(tmp, "serial.log")
@@ -272,22 +305,23 @@ def main():
                     st = stats(qmp, tmp)
                     qmp.sock.close()
                     qmp = None
-                    if st.get("imports"):
-                        shown = "dma-buf"
-                    elif st.get("bytes-copied"):
-                        shown = "region"
+                    if st is None:
+                        say("this QEMU has no display-stats: what it shows "
+                            "is not counted")
                     else:
-                        shown = None
-                    if shown:
-                        say("the guest's %s drives the vGPU; QEMU shows its "
-                            "plane through the %s path" % (driver, shown))
-                    else:
-                        say("QEMU has not shown a plane of the %s path yet"
-                            % path)
-                    say("display-stats: " + " ".join(
-                        "%s=%s" % kv for kv in st.items()))
-                    say(READY[session if args.guest == "desktop"
-                              else args.run])
+                        shown = "dma-buf" if st.get("imports") else \
+                            "region" if st.get("bytes-copied") else None
+                        if shown:
+                            say("the guest's %s drives the vGPU; QEMU shows "
+                                "its plane through the %s path"
+                                % (driver, shown))
+                        else:
+                            say("QEMU has not shown a plane of the %s path "
+                                "yet" % path)
+                        say("display-stats: " + " ".join(
+                            "%s=%s" % kv for kv in st.items()))
+                    say(READY["anim" if args.anim else session
+                              if args.guest == "desktop" else args.run])
             time.sleep(0.25)
     finally:
         if proc.poll() is None:

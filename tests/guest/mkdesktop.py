@@ -7,7 +7,8 @@
 # with its fbdev driver, twm and xterm for a plain framebuffer (mdpy-fb);
 # udev for libinput.  It becomes an ext4 image (mke2fs -d) that the guest
 # mounts from a virtio disk; Debian's kernel and the modules it needs come
-# in an initramfs (mkguest.py, /init = desktop/init).
+# in an initramfs (mkguest.py, /init = desktop/init).  desktop/anim.c,
+# the benchmark's animation, is built here against the same libraries.
 #
 # usage: mkdesktop.py OUTDIR [--cache DIR] [--ko FILE]...
 # Writes OUTDIR/rootfs.img, OUTDIR/vmlinuz, OUTDIR/initrd.gz and
@@ -96,8 +97,29 @@ def debootstrap(root, cache):
     log("debootstrap done in %.0f s" % (time.time() - t0))
 
 
+def build_anim(root):
+    """desktop/anim.c, the benchmark's animation, built on this (bookworm)
+    host against the libraries the guest has (libwayland-client0 from
+    weston, libx11-6 from xterm), into @root's /usr/local/bin."""
+    gen = os.path.join(root, "tmp", "anim-build")
+    os.makedirs(gen, exist_ok=True)
+    xml = "/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml"
+    for kind, name in (("client-header", "xdg-shell-client-protocol.h"),
+                       ("private-code", "xdg-shell-protocol.c")):
+        subprocess.run(["wayland-scanner", kind, xml,
+                        os.path.join(gen, name)], check=True)
+    dst = os.path.join(root, "usr/local/bin/vfio-anim")
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    subprocess.run(["gcc", "-O2", "-Wall", "-I", gen, "-o", dst,
+                    os.path.join(DESKTOP, "anim.c"),
+                    os.path.join(gen, "xdg-shell-protocol.c"),
+                    "-lwayland-client", "-lX11"], check=True)
+    shutil.rmtree(gen)
+
+
 def image(root, out):
     """@root with our files, as an ext4 image @out (no mount needed)."""
+    build_anim(root)
     for src, (dst, mode) in OURS.items():
         path = os.path.join(root, dst)
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -126,7 +148,7 @@ def main():
     out = args.outdir
     os.makedirs(out, exist_ok=True)
     sources = [os.path.join(HERE, "mkdesktop.py")] + \
-        [os.path.join(DESKTOP, f) for f in sorted(OURS) + ["init"]]
+        [os.path.join(DESKTOP, f) for f in sorted(OURS) + ["init", "anim.c"]]
     stamp = digest(sources, PACKAGES + MODULES + args.ko)
     manifest = os.path.join(out, "desktop-manifest")
     if os.path.exists(manifest) and stamp in open(manifest).read():
