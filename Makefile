@@ -9,8 +9,9 @@ check:
 	./scripts/check.sh
 check-kernel:
 	./scripts/check-kernel.sh
+# make bench [BENCH="bench.py's options"] [FEEL="feel.py's options" | FEEL=skip]
 bench:
-	./scripts/bench.sh $(BENCH)
+	FEEL="$(FEEL)" ./scripts/bench.sh $(BENCH)
 # make fuzz SECONDS=N SEED=S [FUZZ="--asan --console vnc ..."]
 SECONDS ?= 600
 SEED ?= 1

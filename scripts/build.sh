@@ -29,6 +29,7 @@ export CCACHE_NOHASHDIR=1
 # the simulator and its raw-ABI tests (plain C, no QEMU)
 make -s -C "$top/tests/vfio-sim" O="$out/vfio-sim"
 make -s -C "$top/tests/display" O="$out/display"
+make -s -C "$top/tests/bench" O="$out/bench"
 # the test guest: Debian's kernel and busybox-static, cached
 /usr/bin/python3 "$top/tests/guest/mkguest.py" "$out/guest"
 # the kernel's vfio-mdev samples for that kernel (linux-source, built

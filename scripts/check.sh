@@ -101,6 +101,10 @@ display_suites "" 300 "$out/qemu/qemu-system-x86_64"
 # the demo end to end with real clients, and libvirt's command line for it
 run_suite demo timeout 420 /usr/bin/python3 "$top/tests/guest/test-demo.py" \
     "$out"
+# the benchmark's real-guest part, its short form: the animation's frames
+# and pointer moves measured end to end (no figure is asserted)
+run_suite bench-feel timeout 300 /usr/bin/python3 \
+    "$top/tests/bench/feel.py" "$out" /usr/bin/qemu-system-x86_64 --quick --tap
 # the demo's desktop guest driven through VNC, seen on VNC, SPICE and GTK
 run_suite desktop timeout 600 /usr/bin/python3 \
     "$top/tests/guest/test-desktop.py" "$out"
