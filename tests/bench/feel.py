@@ -33,8 +33,14 @@
 # dma-buf path needs OpenGL on a render node).  The guest runs under TCG
 # unless KVM answers (--kvm tries it).
 #
+# VMs per host (--vms 1,2,4,8): that many mdpy guests at once, ours and
+# stock, each with a VNC client reading it, still (the desktop's terminal
+# and clock) and animating at 30 Hz: each QEMU's CPU and RSS, and the
+# frames reaching each client, averaged per VM.
+#
 # usage: feel.py BUILD STOCK [--seconds S] [--events N] [--rates 30,60]
-#                [--modes 1024x768,1920x1080] [--quick] [--kvm]
+#                [--modes 1024x768,1920x1080] [--vms 1,2,4,8]
+#                [--only feel|host] [--quick] [--kvm]
 
 import argparse
 import os
@@ -166,6 +172,62 @@ def run(args, qemu, model, rate, mode, display):
         demo.stop()
 
 
+def rss_mib(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0
+
+
+def host(args, qemu, n, rate, display):
+    """@n guests at once on @qemu, mdpy (Xorg, the region path), each with
+    a VNC client reading it: still (the desktop's terminal, its clock) or
+    animating at @rate.  Per VM: QEMU's CPU % of a core and RSS over the
+    window, frames reaching its client a second; or None with why."""
+    demos, works = [], []
+    try:
+        for i in range(n):
+            work = os.path.join(args.tmp, "host-%s-%d-%d-%d" % (
+                qemu[0], n, rate, i))
+            a = ["--mdpy", "--workdir", work, "--vnc",
+                 "127.0.0.1:%d" % (display + i)]
+            if rate:
+                a += ["--anim", str(rate)]
+            if qemu[0] == "stock":
+                a += ["--qemu", qemu[1]]
+            if args.kvm:
+                a.append("--kvm")
+            demos.append(Demo(a))
+            works.append(work)
+        for d in demos:
+            if not d.wait("demo: ready", BOOT_TIMEOUT + 60 * n):
+                return None, "a guest did not come up: " + \
+                    d.text()[-300:].replace("\n", " / ")
+        time.sleep(5)
+        pids = [int(open(os.path.join(w, "qemu.pid")).read()) for w in works]
+        clients = [subprocess.Popen(
+            [args.vncfeel, str(5900 + display + i), str(args.seconds)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for i in range(n)]
+        c0, w0 = [cpu_seconds(p) for p in pids], time.time()
+        got = []
+        for c in clients:
+            out = c.communicate(timeout=args.seconds + 60)[0]
+            ups = [(int(w[1]), int(w[2], 16), int(w[3], 16))
+                   for w in (line.split() for line in out.splitlines())
+                   if w and w[0] == "u"]
+            f = frames(ups, args.markers) if rate else None
+            got.append(f[1] / f[2] if f and f[2] else 0)
+        wall = time.time() - w0
+        cpu = [(cpu_seconds(p) - c) / wall * 100 for p, c in zip(pids, c0)]
+        rss = [rss_mib(p) for p in pids]
+        return dict(cpu=sum(cpu) / n, cpu_max=max(cpu), rss=sum(rss) / n,
+                    got=sum(got) / n if rate else None), None
+    finally:
+        for d in demos:
+            d.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
@@ -176,8 +238,14 @@ def main():
     ap.add_argument("--modes", default="1024x768,1920x1080")
     ap.add_argument("--quick", action="store_true",
                     help="short runs: 1024x768 at 60 Hz, ours on mbochs "
-                    "and mdpy, 3 s, 20 events")
+                    "and mdpy, 3 s, 20 events; 2 VMs of ours at once")
     ap.add_argument("--kvm", action="store_true")
+    ap.add_argument("--vms", default="1,2,4,8",
+                    help="VMs per host: how many guests at once (mdpy, "
+                    "ours and stock, still and animating at 30 Hz); "
+                    "'' leaves it out")
+    ap.add_argument("--only", choices=("feel", "host"),
+                    help="one part only")
     ap.add_argument("--tap", action="store_true",
                     help="also TAP lines: that each run measured something "
                     "(make check's short form; nothing about times)")
@@ -194,11 +262,38 @@ def main():
         rates, modes = [60], ["1024x768"]
         configs = [(ours, "mbochs"), (ours, "mdpy")]
         args.seconds, args.events = 3, 20
+    vms = [int(v) for v in args.vms.split(",") if v]
+    host_rates, host_qemus = (0, 30), (ours, stock)
+    if args.quick:
+        vms = [2] if args.vms else []
+        host_rates, host_qemus = (30,), (ours,)
+    if args.only == "host":
+        modes = []
+    elif args.only == "feel":
+        vms = []
     args.markers = Markers(int(max(rates) * 3600))
     rows = []
+    hosts = []
     with tempfile.TemporaryDirectory() as tmp:
         args.tmp = tmp
         display = 60
+        for n in vms:
+            for rate in host_rates:
+                for qemu in host_qemus:
+                    what = "%d VMs, %s, %s" % (
+                        n, "animating at %d Hz" % rate if rate else "still",
+                        qemu[0])
+                    print("feel: %s ..." % what, flush=True)
+                    r, why = host(args, qemu, n, rate, 20)
+                    if r:
+                        print("feel:   per VM: QEMU %.1f %% of a core (the "
+                              "busiest %.1f), RSS %.0f MiB%s" % (
+                                  r["cpu"], r["cpu_max"], r["rss"],
+                                  ", %.1f frames/s reach its client"
+                                  % r["got"] if rate else ""), flush=True)
+                    else:
+                        print("feel:   %s" % why, flush=True)
+                    hosts.append((n, rate, qemu[0], r, why))
         for mode in modes:
             for rate in rates:
                 for qemu, model in configs:
@@ -227,16 +322,45 @@ def main():
                     rows.append((mode, rate, "stock", "mbochs", None,
                                  "refused: stock shows a dma-buf vGPU on "
                                  "VNC only with OpenGL on a render node"))
-    table(rows)
+    if rows:
+        table(rows)
+    if hosts:
+        host_table(hosts)
     if args.tap:
-        return tap(rows)
+        return tap(rows, hosts)
     return 0
 
 
-def tap(rows):
+def host_table(hosts):
+    print()
+    print("| VMs | screen | QEMU | CPU % of a core per VM (busiest) "
+          "| RSS MiB per VM | frames/s reaching each client |")
+    print("|---:|---|---|---:|---:|---:|")
+    for n, rate, q, r, why in hosts:
+        screen = "animating %d Hz" % rate if rate else "still"
+        if not r:
+            print("| %d | %s | %s | %s | | |" % (n, screen, q, why))
+            continue
+        print("| %d | %s | %s | %.1f (%.1f) | %.0f | %s |" % (
+            n, screen, q, r["cpu"], r["cpu_max"], r["rss"],
+            fmt(r["got"], 1)))
+
+
+def tap(rows, hosts):
     """That each run worked: frames reached the client, moves were
-    answered, the client's cost was read.  Not how fast."""
+    answered, the client's cost was read, several VMs ran at once.  Not
+    how fast."""
     n = bad = 0
+    for vms, rate, q, r, why in hosts:
+        n += 1
+        cond = r and r["cpu"] > 0 and r["rss"] > 0 and \
+            (not rate or r["got"] > 0)
+        bad += not cond
+        print("%sok %d - feel: %d VMs at once, %s, %s: each measured" % (
+            "" if cond else "not ", n, vms,
+            "animating" if rate else "still", q))
+        if not cond:
+            print("# %s" % (why or r))
     for mode, rate, q, model, r, why in rows:
         if not r and why.startswith("refused"):
             continue
