@@ -8,9 +8,10 @@ import glob
 import os
 import shutil
 import subprocess
+import time
 
 from simtap import (Qmp, control, find_frame, qemu_stop, read_png,
-                    read_ppm, sim_env, until, xy_frame, xy_wrong)
+                    read_ppm, read_xwd, sim_env, until, xy_frame, xy_wrong)
 
 GVT = "cccccccc-0000-4000-8000-0000000000c1"
 MBOCHS = "bbbbbbbb-0000-4000-8000-0000000000b1"
@@ -113,6 +114,28 @@ def frame(w, h, *paste):
     return w, h, bytes(pix)
 
 
+def xdotool(display, *args):
+    """xdotool on X display @display (XTEST); what it printed."""
+    return subprocess.run(["xdotool"] + [str(a) for a in args], timeout=30,
+                          env=dict(os.environ, DISPLAY=display),
+                          capture_output=True, text=True).stdout
+
+
+def xwd(display, path):
+    """The whole X screen, (width, height, rgb), or None (xwd into
+    @path)."""
+    r = subprocess.run(["xwd", "-root", "-silent", "-display", display,
+                        "-out", path], capture_output=True, timeout=30)
+    return read_xwd(path) if r.returncode == 0 else None
+
+
+def ps2_codes(err):
+    """The PS/2 scan codes in QEMU's stderr @err (-trace ps2_put_keycode),
+    in order, as "0x1c"."""
+    return [line.split()[-1] for line in err.splitlines()
+            if line.startswith("ps2_put_keycode")]
+
+
 class Weston:
     """weston with @renderer ("gl" or "pixman"), its runtime directory and
     log in @tmp: its headless backend, or with @x11 (an X display) its X11
@@ -123,6 +146,7 @@ class Weston:
     SOCKET = "wayland-qemu-test"
 
     def __init__(self, tmp, renderer, x11=None, size=(1280, 800)):
+        self.x11, self.size = x11, size
         name = renderer + ("-x11" if x11 else "")
         self.run = os.path.join(tmp, "xdg-" + name)
         os.makedirs(self.run, mode=0o700, exist_ok=True)
@@ -172,6 +196,18 @@ class Weston:
             screen = self.screenshot()
             return screen and find_frame(screen, want)
         return until(where, timeout)
+
+    def pointer(self, *points):
+        """The X11 backend's seat: the X pointer through each output
+        position of @points, (x, y), in turn.  weston's window is at the
+        X screen's top left, its output unscaled, and weston follows the X
+        pointer only from an enter into its window: the pointer leaves it
+        first, below its output."""
+        xdotool(self.x11, "mousemove", self.size[0] - 10, self.size[1] + 10)
+        time.sleep(0.3)
+        for x, y in points:
+            xdotool(self.x11, "mousemove", x, y)
+            time.sleep(0.5)
 
     def stop(self):
         self.proc.terminate()

@@ -21,10 +21,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
-from simtap import (Tap, control, find_frame, read_xwd,  # noqa: E402
-                    start_xvfb, xy_rgb)
+from simtap import (Tap, control, find_frame, start_xvfb,  # noqa: E402
+                    until, xy_rgb)
 from display import (CONFIG, GVT, MDPY, Qemu, delta, frame,  # noqa: E402
-                     present_xy)
+                     present_xy, xdotool, xwd)
 
 SIMLIB, QEMU = sys.argv[1:3]
 # tests/display's X cursor reader, beside the SPICE probe in the build
@@ -32,13 +32,6 @@ XCURSOR = os.path.join(os.path.dirname(sys.argv[3]), "xcursor") \
     if len(sys.argv) > 3 else ""
 tap = Tap()
 ok = tap.ok
-
-
-def xwd(display, path):
-    """The whole X screen, (width, height, rgb), or None."""
-    r = subprocess.run(["xwd", "-root", "-silent", "-display", display,
-                        "-out", path], capture_output=True, timeout=30)
-    return read_xwd(path) if r.returncode == 0 else None
 
 
 def shown(display, tmp, want, name, timeout=10):
@@ -105,6 +98,19 @@ def host_cursor(display, x, y):
     return w, h, xhot, yhot, words
 
 
+def host_cursor_becomes(display, x, y, dims, words=None, timeout=10):
+    """Wait until the X cursor at @x,@y is @dims, (w, h, xhot, yhot), and
+    its image @words if given; the cursor last read."""
+    last = [None]
+
+    def match():
+        last[0] = host_cursor(display, x, y)
+        return last[0] and last[0][:4] == dims and \
+            (words is None or last[0][4] == words)
+    until(match, timeout)
+    return last[0]
+
+
 def cursor_words(size):
     """The xy pattern as a size x size opaque cursor's ARGB words."""
     out = []
@@ -128,22 +134,14 @@ def test_cursor(tmp, display, gl, ui):
     what = "%s gl=%s: gvt cursor plane" % (ui, gl)
     where = shown(display, tmp, frame(640, 480), "c")
     want = cursor_words(64)
-    cur = None
-    end = time.time() + 10
-    while where and time.time() < end:
-        cur = host_cursor(display, where[0] + 320, where[1] + 240)
-        if cur and cur[:4] == (64, 64, 5, 7) and cur[4] == want:
-            break
-        time.sleep(0.5)
+    cur = where and host_cursor_becomes(display, where[0] + 320,
+                                        where[1] + 240, (64, 64, 5, 7), want)
     ok(cur and cur[:4] == (64, 64, 5, 7) and cur[4] == want,
        "%s: the host cursor over the window is the guest's, 64x64 hotspot "
        "5,7, pixel for pixel" % what, cur[:4] if cur else cur)
     control(tmp, "cursor %s hot_x=20 hot_y=30" % GVT)
-    while where and time.time() < end + 10:
-        cur = host_cursor(display, where[0] + 330, where[1] + 250)
-        if cur and cur[:4] == (64, 64, 20, 30):
-            break
-        time.sleep(0.5)
+    cur = where and host_cursor_becomes(display, where[0] + 330,
+                                        where[1] + 250, (64, 64, 20, 30))
     ok(cur and cur[:4] == (64, 64, 20, 30),
        "%s: a new hotspot is the host cursor's" % what,
        cur[:4] if cur else cur)
@@ -164,36 +162,21 @@ def test_sdl_cursor(tmp, display, gl):
     what = "sdl gl=%s: gvt cursor plane" % gl
     where = shown(display, tmp, frame(640, 480), "sdlc")
     want = cursor_words(64)
+    cur = None
     if where:
         x, y = where[0] + 320, where[1] + 240
         before = host_cursor(display, x, y)
         ok(before and before[4] != want, "%s: not the host cursor before "
            "SDL grabs the pointer" % what, before[:4] if before else before)
-        env = dict(os.environ, DISPLAY=display)
-        wins = subprocess.run(["xdotool", "search", "--name", "QEMU"],
-                              env=env, capture_output=True, text=True,
-                              timeout=30).stdout.split()
-        for w in wins:
-            subprocess.run(["xdotool", "windowfocus", "--sync", w], env=env,
-                           capture_output=True, timeout=30)
-        subprocess.run(["xdotool", "click", "1"], env=env,
-                       capture_output=True, timeout=30)
-    cur = None
-    end = time.time() + 10
-    while where and time.time() < end:
-        cur = host_cursor(display, x, y)
-        if cur and cur[:4] == (64, 64, 5, 7) and cur[4] == want:
-            break
-        time.sleep(0.5)
+        for w in xdotool(display, "search", "--name", "QEMU").split():
+            xdotool(display, "windowfocus", "--sync", w)
+        xdotool(display, "click", "1")
+        cur = host_cursor_becomes(display, x, y, (64, 64, 5, 7), want)
     ok(cur and cur[:4] == (64, 64, 5, 7) and cur[4] == want,
        "%s: grabbed, the host cursor is the guest's, 64x64 hotspot 5,7, "
        "pixel for pixel" % what, cur[:4] if cur else cur)
     control(tmp, "cursor %s hot_x=20 hot_y=30" % GVT)
-    while where and time.time() < end + 10:
-        cur = host_cursor(display, x, y)
-        if cur and cur[:4] == (64, 64, 20, 30):
-            break
-        time.sleep(0.5)
+    cur = where and host_cursor_becomes(display, x, y, (64, 64, 20, 30))
     ok(cur and cur[:4] == (64, 64, 20, 30),
        "%s: a new hotspot is the host cursor's" % what,
        cur[:4] if cur else cur)

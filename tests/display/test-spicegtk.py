@@ -39,10 +39,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
-from simtap import (Tap, control, find_frame, read_xwd,  # noqa: E402
-                    start_xvfb, until, xy_rgb)
+from simtap import (Tap, control, find_frame, start_xvfb,  # noqa: E402
+                    until, xy_rgb)
 from display import (CONFIG, GVT, Qemu, Weston, delta, frame,  # noqa: E402
-                     present_xy)
+                     present_xy, ps2_codes, xdotool, xwd)
 
 SIMLIB, QEMU = sys.argv[1:3]
 tap = Tap()
@@ -141,12 +141,6 @@ def test_wayland(tmp, wl, name):
     ok(alive and not messages(err), "%s: no message" % what, err)
 
 
-def xdotool(display, *args):
-    subprocess.run(["xdotool"] + [str(a) for a in args], timeout=30,
-                   env=dict(os.environ, DISPLAY=display),
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 def test_seat(tmp, name):
     """A click grabs the pointer; spice-gtk then draws the guest's cursor
     where the guest moves it; a key reaches the guest."""
@@ -164,12 +158,7 @@ def test_seat(tmp, name):
             where = wl.shown(frame(640, 480), timeout=30)
             ok(where, "%s: the frame is on weston's output" % what, where)
             if where:
-                # weston's window is at the X screen's top left, its
-                # output unscaled: an output position is an X position
-                xdotool(display, "mousemove", 1270, 1010)
-                time.sleep(0.3)
-                xdotool(display, "mousemove", where[0] + 320, where[1] + 240)
-                time.sleep(0.5)
+                wl.pointer((where[0] + 320, where[1] + 240))
                 xdotool(display, "click", 1)
                 time.sleep(1)
                 # server mouse mode: the guest moves its cursor; spice-gtk
@@ -191,8 +180,7 @@ def test_seat(tmp, name):
         alive = q.alive()
         err = q.stop()
         # scan code set 2: make 0x1c, break 0xf0 0x1c
-        codes = [line.split()[-1] for line in err.splitlines()
-                 if line.startswith("ps2_put_keycode")]
+        codes = ps2_codes(err)
         ok(alive and codes[-3:] == ["0x1c", "0xf0", "0x1c"],
            "%s: a key typed is the guest keyboard's scan codes" % what,
            codes)
@@ -200,12 +188,6 @@ def test_seat(tmp, name):
         wl.stop()
         xvfb.terminate()
         xvfb.wait()
-
-
-def xwd(display, path):
-    r = subprocess.run(["xwd", "-root", "-silent", "-display", display,
-                        "-out", path], capture_output=True, timeout=30)
-    return read_xwd(path) if r.returncode == 0 else None
 
 
 def test_x11(tmp, name):

@@ -19,7 +19,6 @@
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "vfio-sim"))
 sys.path.insert(0, HERE)
 from simtap import Tap, control, start_xvfb, xy_rgb  # noqa: E402
 from display import (CONFIG, GVT, MDPY, Qemu, Weston, delta,  # noqa: E402
-                     frame, present_xy)
+                     frame, present_xy, ps2_codes, xdotool)
 
 SIMLIB, QEMU = sys.argv[1:3]
 tap = Tap()
@@ -110,12 +109,6 @@ def test_cursor(tmp, wl):
     ok(alive and not messages(err), "%s: no message" % what, err)
 
 
-def xdotool(display, *args):
-    subprocess.run(["xdotool"] + [str(a) for a in args], timeout=30,
-                   env=dict(os.environ, DISPLAY=display),
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 def test_input(tmp, gl):
     """Keys typed on a Wayland seat reach the guest's PS/2 keyboard; the
     pointer reaches QEMU's window, over the guest's picture.  weston's X11
@@ -135,13 +128,8 @@ def test_input(tmp, gl):
         where = wl.shown(frame(640, 480))
         ok(where, "%s: the frame is on weston's output" % what, where)
         if where:
-            # weston's window is at the X screen's top left, its output
-            # unscaled: an output position is an X position
-            xdotool(display, "mousemove", 1270, 1010)
-            time.sleep(0.3)
-            for dx, dy in ((300, 200), (320, 240)):
-                xdotool(display, "mousemove", where[0] + dx, where[1] + dy)
-                time.sleep(0.5)
+            wl.pointer((where[0] + 300, where[1] + 200),
+                       (where[0] + 320, where[1] + 240))
             if gl == "off":
                 # the cursor plane is GTK's host cursor: weston draws it
                 # with its hotspot at the pointer, over the picture
@@ -153,8 +141,7 @@ def test_input(tmp, gl):
         alive = q.alive()
         err = q.stop()
         # scan code set 2: make 0x1c, break 0xf0 0x1c
-        codes = [line.split()[-1] for line in err.splitlines()
-                 if line.startswith("ps2_put_keycode")]
+        codes = ps2_codes(err)
         ok(alive and codes[-3:] == ["0x1c", "0xf0", "0x1c"],
            "%s: a key typed is the guest keyboard's scan codes" % what,
            codes)

@@ -36,9 +36,9 @@ sys.path.insert(0, os.path.join(TOP, "scripts"))
 import rfb  # noqa: E402
 from demo import MODELS  # noqa: E402
 from demorun import Demo  # noqa: E402
-from simtap import (Qmp, Tap, control, find_frame, read_xwd,  # noqa
+from simtap import (Qmp, Tap, control, find_frame,  # noqa
                     spicy_screenshot, start_xvfb, until)
-from display import Weston  # noqa: E402
+from display import Weston, xwd  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1])
 W, H = 1024, 768
@@ -132,7 +132,7 @@ def stats(qmp):
                    property="display-stats")["return"]
 
 
-def seat_pointer(client, what, screen, near, spot, img, bg, display):
+def seat_pointer(client, what, screen, near, spot, img, bg, wl):
     """The Wayland seat's pointer moved over QEMU's GTK window: the guest's
     pointer follows (GTK's absolute motion to the usb-tablet), seen on VNC
     where it was moved, in guest pixels."""
@@ -159,13 +159,8 @@ def seat_pointer(client, what, screen, near, spot, img, bg, display):
     if not (origin and dest):
         return
     before = rfb.frame(client)
-    env = dict(os.environ, DISPLAY=display)
-    for x, y in ((1270, 1015),
-                 (origin[0] + dest[0] - 40, origin[1] + dest[1] - 30),
-                 (origin[0] + dest[0], origin[1] + dest[1])):
-        subprocess.run(["xdotool", "mousemove", str(x), str(y)], env=env,
-                       capture_output=True, timeout=30)
-        time.sleep(0.5)
+    wl.pointer((origin[0] + dest[0] - 40, origin[1] + dest[1] - 30),
+               (origin[0] + dest[0], origin[1] + dest[1]))
 
     def followed():
         bb = changed_bbox(before, rfb.frame(client), dest[0] - 16,
@@ -190,8 +185,8 @@ def test_desktop(tmp, model):
     # and whose seat is Xvfb's pointer; on mdpy GTK runs on X11
     wl = None
     if not mdpy and shutil.which("weston"):
-        # a strip of the X screen below it: the X pointer enters from
-        # there, and weston follows it from that enter on
+        # a strip of the X screen below it, where Weston.pointer() enters
+        # from
         wl = Weston(tmp, "pixman", x11=display, size=(1280, 1000))
         env.update(wl.client_env)
     t0 = time.time()
@@ -311,12 +306,10 @@ def run_desktop(demo, what, work, model, vnc, spice, display, t0, wl):
     gtk = [None]
 
     def gtk_shot():
-        path = os.path.join(tmpd, "gtk.xwd")
-        r = subprocess.run(["xwd", "-root", "-silent", "-display", display,
-                            "-out", path], capture_output=True, timeout=30)
-        if r.returncode:
+        img = xwd(display, os.path.join(tmpd, "gtk.xwd"))
+        if img is None:
             return None
-        gtk[0] = read_xwd(path)
+        gtk[0] = img
         return find_frame(gtk[0], near) is not None
 
     gtk_on = "GTK on Wayland (weston)" if wl else "GTK on X11"
@@ -326,8 +319,7 @@ def run_desktop(demo, what, work, model, vnc, spice, display, t0, wl):
     ok(typed_found(text), "%s: %s: the typed text is read back by OCR"
        % (what, gtk_on), text)
     if wl and gtk[0]:
-        seat_pointer(client, what, gtk[0], near, spot, moved[0], bg,
-                     display)
+        seat_pointer(client, what, gtk[0], near, spot, moved[0], bg, wl)
 
     # weston's page flips, no kernel bug, no fd growth
     time.sleep(3)
