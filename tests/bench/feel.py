@@ -79,6 +79,23 @@ def cpu_seconds(pid):
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def parse(out):
+    """vncfeel's output @out: (updates [(ns, frame, input)], events [ns],
+    end {key: value})."""
+    ups, evs, end = [], [], {}
+    for line in out.splitlines():
+        w = line.split()
+        if not w:
+            continue
+        if w[0] == "u":
+            ups.append((int(w[1]), int(w[2], 16), int(w[3], 16)))
+        elif w[0] == "e":
+            evs.append(int(w[1]))
+        elif w[0] == "end":
+            end = {w[i]: float(w[i + 1]) for i in range(1, len(w) - 1, 2)}
+    return ups, evs, end
+
+
 def client(vncfeel, port, seconds, events=0):
     """vncfeel's lines: (updates [(ns, frame, input)], events [ns],
     end {key: value})."""
@@ -87,15 +104,7 @@ def client(vncfeel, port, seconds, events=0):
         cmd += ["--events", str(events)]
     r = subprocess.run(cmd, capture_output=True, text=True,
                        timeout=seconds + events * 1.2 + 60)
-    ups, evs, end = [], [], {}
-    for line in r.stdout.splitlines():
-        w = line.split()
-        if w[0] == "u":
-            ups.append((int(w[1]), int(w[2], 16), int(w[3], 16)))
-        elif w[0] == "e":
-            evs.append(int(w[1]))
-        elif w[0] == "end":
-            end = {w[i]: float(w[i + 1]) for i in range(1, len(w) - 1, 2)}
+    ups, evs, end = parse(r.stdout)
     if r.returncode or not end:
         raise RuntimeError("vncfeel failed: %s" % r.stderr.strip())
     return ups, evs, end
@@ -128,20 +137,28 @@ def pct(sorted_ms, p):
     return sorted_ms[min(len(sorted_ms) - 1, int(len(sorted_ms) * p))]
 
 
+def start(args, qemu, model, work, display, rate, mode="1024x768"):
+    """The demo's desktop guest on @qemu, (name, binary), and @model, its
+    files in @work, VNC on @display: animating at @rate (0: its terminal,
+    still), in @mode."""
+    a = ["--mode", mode, "--workdir", work, "--vnc", "127.0.0.1:%d" % display]
+    if rate:
+        a += ["--anim", str(rate)]
+    if model == "mdpy":
+        a.append("--mdpy")
+    if qemu[0] == "stock":
+        a += ["--qemu", qemu[1]]
+    if args.kvm:
+        a.append("--kvm")
+    return Demo(a)
+
+
 def run(args, qemu, model, rate, mode, display):
     """One guest: its figures, or None with the reason."""
     work = os.path.join(args.tmp, "%s-%s-%d-%s" % (qemu[0], model, rate,
                                                    mode))
-    demo_args = ["--anim", str(rate), "--mode", mode, "--workdir", work,
-                 "--vnc", "127.0.0.1:%d" % display]
-    if model == "mdpy":
-        demo_args.append("--mdpy")
-    if qemu[0] == "stock":
-        demo_args += ["--qemu", qemu[1]]
-    if args.kvm:
-        demo_args.append("--kvm")
     t0 = time.time()
-    demo = Demo(demo_args)
+    demo = start(args, qemu, model, work, display, rate, mode)
     try:
         if not demo.wait("demo: ready", BOOT_TIMEOUT):
             return None, "the guest did not come up: " + \
@@ -181,23 +198,15 @@ def rss_mib(pid):
 
 def host(args, qemu, n, rate, display):
     """@n guests at once on @qemu, mdpy (Xorg, the region path), each with
-    a VNC client reading it: still (the desktop's terminal, its clock) or
-    animating at @rate.  Per VM: QEMU's CPU % of a core and RSS over the
+    a VNC client reading it: still (the desktop's terminal) or animating
+    at @rate.  Per VM: QEMU's CPU % of a core and RSS over the
     window, frames reaching its client a second; or None with why."""
     demos, works = [], []
     try:
         for i in range(n):
             work = os.path.join(args.tmp, "host-%s-%d-%d-%d" % (
                 qemu[0], n, rate, i))
-            a = ["--mdpy", "--workdir", work, "--vnc",
-                 "127.0.0.1:%d" % (display + i)]
-            if rate:
-                a += ["--anim", str(rate)]
-            if qemu[0] == "stock":
-                a += ["--qemu", qemu[1]]
-            if args.kvm:
-                a.append("--kvm")
-            demos.append(Demo(a))
+            demos.append(start(args, qemu, "mdpy", work, display + i, rate))
             works.append(work)
         for d in demos:
             if not d.wait("demo: ready", BOOT_TIMEOUT + 60 * n):
@@ -212,10 +221,7 @@ def host(args, qemu, n, rate, display):
         c0, w0 = [cpu_seconds(p) for p in pids], time.time()
         got = []
         for c in clients:
-            out = c.communicate(timeout=args.seconds + 60)[0]
-            ups = [(int(w[1]), int(w[2], 16), int(w[3], 16))
-                   for w in (line.split() for line in out.splitlines())
-                   if w and w[0] == "u"]
+            ups = parse(c.communicate(timeout=args.seconds + 60)[0])[0]
             f = frames(ups, args.markers) if rate else None
             got.append(f[1] / f[2] if f and f[2] else 0)
         wall = time.time() - w0

@@ -159,8 +159,8 @@ static void marker(const uint8_t *px, uint16_t rx, uint16_t ry, uint16_t rw,
 
 static uint32_t frame_mark = 0xffffffff, input_mark = 0xffffffff;
 
-/* one server message; true if it changed a marker */
-static int message(void)
+/* one server message; a line if it changed a marker */
+static void message(void)
 {
     static uint8_t *px;
     static size_t px_size;
@@ -230,9 +230,7 @@ static int message(void)
         printf("u %llu %06x %06x\n", (unsigned long long)now_ns(), f, in);
         frame_mark = f;
         input_mark = in;
-        return 1;
     }
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -277,7 +275,6 @@ int main(int argc, char **argv)
     for (;;) {
         uint64_t t = now_ns();
         struct pollfd p = { .fd = sock, .events = POLLIN };
-        int timeout;
 
         if (t >= end && (!events || (sent >= events && !awaiting))) {
             break;
@@ -301,8 +298,7 @@ int main(int argc, char **argv)
                 awaiting = 1;
             }
         }
-        timeout = 10;
-        if (poll(&p, 1, timeout) > 0) {
+        if (poll(&p, 1, 10) > 0) {
             message();
         }
     }

@@ -62,6 +62,7 @@ static struct {
     uint64_t frames, missed, inputs;
     bool waiting;       /* the last frame is not shown yet */
     bool due;           /* a tick came: a frame to draw once it is */
+    time_t reported;    /* the second of the last report */
     bool input_dirty;   /* an input to show now */
     FILE *log;
 } st;
@@ -118,8 +119,16 @@ static void draw_input(uint32_t *px, int stride)
     }
 }
 
+/* the counters on the log, at most once a second */
 static void report(void)
 {
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec <= st.reported) {
+        return;
+    }
+    st.reported = now.tv_sec;
     fprintf(st.log, "anim: frames %llu missed %llu inputs %llu\n",
             (unsigned long long)st.frames, (unsigned long long)st.missed,
             (unsigned long long)st.inputs);
@@ -140,6 +149,19 @@ static int start_timer(int hz)
         exit(1);
     }
     return fd;
+}
+
+/* what the loop polls: the display's connection @conn, the rate's timer */
+static void poll_setup(struct pollfd fds[2], int conn, int hz)
+{
+    struct timespec now;
+
+    fds[0].fd = conn;
+    fds[0].events = POLLIN;
+    fds[1].fd = start_timer(hz);
+    fds[1].events = POLLIN;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    st.reported = now.tv_sec;
 }
 
 /* ticks since the last read (0 if none) */
@@ -434,7 +456,6 @@ static const struct wl_registry_listener registry_listener = {
 static int run_wayland(int hz)
 {
     struct pollfd fds[2];
-    struct timespec last, now;
 
     wl.dpy = wl_display_connect(NULL);
     if (!wl.dpy) {
@@ -467,11 +488,7 @@ static int run_wayland(int hz)
     make_buffers();
     wl_frame();
 
-    fds[0].fd = wl_display_get_fd(wl.dpy);
-    fds[0].events = POLLIN;
-    fds[1].fd = start_timer(hz);
-    fds[1].events = POLLIN;
-    clock_gettime(CLOCK_MONOTONIC, &last);
+    poll_setup(fds, wl_display_get_fd(wl.dpy), hz);
     for (;;) {
         uint64_t n;
 
@@ -504,11 +521,7 @@ static int run_wayland(int hz)
         if (st.input_dirty && !st.waiting) {
             wl_input();
         }
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec > last.tv_sec) {
-            last = now;
-            report();
-        }
+        report();
     }
 }
 
@@ -519,7 +532,6 @@ static int run_x11(int hz)
     Display *dpy = XOpenDisplay(NULL);
     XSetWindowAttributes attr = { 0 };
     struct pollfd fds[2];
-    struct timespec last, now;
     XImage *img;
     Window win;
     GC gc;
@@ -549,11 +561,7 @@ static int run_x11(int hz)
                        ZPixmap, 0, malloc((size_t)st.width * 4 * st.height),
                        st.width, st.height, 32, st.width * 4);
 
-    fds[0].fd = ConnectionNumber(dpy);
-    fds[0].events = POLLIN;
-    fds[1].fd = start_timer(hz);
-    fds[1].events = POLLIN;
-    clock_gettime(CLOCK_MONOTONIC, &last);
+    poll_setup(fds, ConnectionNumber(dpy), hz);
     for (;;) {
         uint64_t n;
 
@@ -586,11 +594,7 @@ static int run_x11(int hz)
             XSync(dpy, False);
             st.input_dirty = false;
         }
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec > last.tv_sec) {
-            last = now;
-            report();
-        }
+        report();
     }
 }
 
